@@ -1,0 +1,478 @@
+/* engine.c - the worker loop: inputs -> decode -> SIP -> outputs.
+ *
+ * Batch lifecycle: an input's dispatch() calls process_packet() for up to
+ * TR_BATCH packets; each packet is decoded, parsed and written to every
+ * output inside that call (its bytes die when it returns); after the batch
+ * the engine flushes every output once. Timers (reconnects, reassembly
+ * timeouts, progress, SIGUSR1) run between batches.
+ */
+#include "engine.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define TR_BATCH 256
+#define TR_TICK_NS 100000000ull /* 100 ms */
+#define TR_POLL_MS 100
+
+static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t summary_requested;
+
+struct tr_engine {
+    struct tr_engine_conf conf;
+    struct tr_input inputs[TR_MAX_INPUTS];
+    unsigned n_inputs;
+    struct tr_output outputs[TR_MAX_OUTPUTS];
+    unsigned n_outputs;
+
+    struct tr_defrag *defrag;
+    struct tr_decode_stats dstats;
+    struct tr_decode_ctx dctx;
+    struct tr_engine_stats st;
+
+    bool input_failed;
+    uint64_t started_mono_ns;
+    uint64_t next_tick_ns;
+    uint64_t last_pkt_ns;
+    bool progress_shown;
+};
+
+void tr_engine_request_stop(void)
+{
+    stop_requested = 1;
+}
+
+void tr_engine_request_summary(void)
+{
+    summary_requested = 1;
+}
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    tr_engine_request_stop();
+}
+
+static void on_summary_signal(int sig)
+{
+    (void)sig;
+    tr_engine_request_summary();
+}
+
+void tr_engine_install_signals(void)
+{
+    struct sigaction sa = { 0 };
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_summary_signal;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGUSR1, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN); /* a closed collector or pipe is an error code, not a death */
+}
+
+void tr_engine_conf_init(struct tr_engine_conf *conf)
+{
+    memset(conf, 0, sizeof(*conf));
+    tr_engine_conf_set_sip_port(conf, 5060);
+    tr_engine_conf_set_sip_port(conf, 5061);
+    conf->drain_ms = 5000;
+}
+
+void tr_engine_conf_set_sip_port(struct tr_engine_conf *conf, uint16_t port)
+{
+    conf->sip_ports[port >> 3] |= (uint8_t)(1u << (port & 7));
+}
+
+static bool is_sip_port(const struct tr_engine *e, uint16_t port)
+{
+    return e->conf.sip_ports[port >> 3] & (1u << (port & 7));
+}
+
+/* ------------------------------------------------------------ per packet */
+
+static void emit(struct tr_engine *e, const struct tr_packet *pkt, const struct tr_sip_msg *msg,
+                 struct tr_bytes payload)
+{
+    struct tr_event ev = {
+        .pkt = pkt,
+        .sip = msg,
+        .payload = payload,
+        .hep_proto_type = TR_HEP_PROTO_SIP,
+    };
+    e->st.events++;
+    for (unsigned i = 0; i < e->n_outputs; i++)
+        e->outputs[i].ops->write(&e->outputs[i], &ev);
+}
+
+static void process_packet(void *user, struct tr_packet *pkt)
+{
+    struct tr_engine *e = user;
+    e->dctx.now_ns = pkt->ts_ns;
+    e->last_pkt_ns = pkt->ts_ns;
+    if (tr_decode_packet(&e->dctx, pkt) != TR_OK)
+        return;
+    if (pkt->payload.len == 0) {
+        e->st.empty_payloads++;
+        return;
+    }
+    bool on_port = is_sip_port(e, pkt->sport) || is_sip_port(e, pkt->dport);
+    if (!on_port && (e->conf.sip_ports_only || !tr_sip_probe(pkt->payload)))
+        return;
+
+    /* A UDP datagram carries one message (RFC 3261 18.3); a TCP segment or
+     * SCTP chunk may carry several back to back. */
+    struct tr_bytes rest = pkt->payload;
+    bool first = true;
+    while (rest.len > 0) {
+        struct tr_sip_msg msg;
+        int rc = tr_sip_parse(rest, &msg);
+        if (rc == TR_DECLINED) {
+            if (first && on_port)
+                e->st.non_sip_on_sip_port++;
+            return;
+        }
+        e->st.sip_msgs++;
+        if (rc != TR_OK) {
+            e->st.sip_malformed++;
+            e->st.sip_defects[msg.defect < TR_SIP_DEFECT_COUNT ? msg.defect : 0]++;
+            if (e->conf.drop_malformed) {
+                e->st.sip_dropped_malformed++;
+                return;
+            }
+        }
+        bool whole = pkt->ip_proto == 17 || rc != TR_OK || msg.msg_len == 0 || msg.msg_len >= rest.len;
+        struct tr_bytes one = { rest.ptr, whole ? rest.len : msg.msg_len };
+        emit(e, pkt, &msg, one);
+        if (whole)
+            return;
+        rest.ptr += one.len;
+        rest.len -= one.len;
+        first = false;
+        /* Keep-alive CRLFs between messages are not a message. */
+        while (rest.len > 0 && (rest.ptr[0] == '\r' || rest.ptr[0] == '\n')) {
+            rest.ptr++;
+            rest.len--;
+        }
+    }
+}
+
+/* ------------------------------------------------------------ setup */
+
+/* "(user) and not (own HEP traffic)" so live capture never sees what we send. */
+static int build_live_filter(const struct tr_engine *e, const char *user, char *buf, size_t cap)
+{
+    size_t len = 0;
+    int n = snprintf(buf, cap, "%s%s%s", user && user[0] ? "(" : "", user ? user : "",
+                     user && user[0] ? ")" : "");
+    if (n < 0 || (size_t)n >= cap)
+        return -TR_E_FULL;
+    len = (size_t)n;
+    for (unsigned i = 0; i < e->n_outputs; i++) {
+        const struct tr_carrier *c = &e->outputs[i].carrier;
+        if (!c->ops)
+            continue;
+        char host[TR_ADDR_STRLEN];
+        tr_addr_format(&c->to.addr, host, sizeof(host));
+        n = snprintf(buf + len, cap - len, "%snot (%s and host %s and port %u)",
+                     len ? " and " : "", c->to.proto == IPPROTO_UDP ? "udp" : "tcp", host,
+                     c->to.port);
+        if (n < 0 || (size_t)n >= cap - len)
+            return -TR_E_FULL;
+        len += (size_t)n;
+    }
+    return TR_OK;
+}
+
+struct tr_engine *tr_engine_open(const struct tr_engine_conf *conf, struct tr_err *err)
+{
+    struct tr_engine *e = calloc(1, sizeof(*e));
+    if (!e) {
+        tr_err_set(err, -TR_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    e->conf = *conf;
+    e->defrag = tr_defrag_new(&conf->defrag);
+    if (!e->defrag) {
+        tr_err_set(err, -TR_E_NOMEM, "out of memory for the reassembly table");
+        goto fail;
+    }
+    e->dctx = (struct tr_decode_ctx){ .defrag = e->defrag, .stats = &e->dstats };
+
+    for (unsigned i = 0; i < conf->n_outputs; i++) {
+        if (tr_output_open(&e->outputs[i], &conf->outputs[i], err) != TR_OK)
+            goto fail;
+        e->n_outputs++;
+    }
+    for (unsigned i = 0; i < conf->n_inputs; i++) {
+        struct tr_input_conf ic = conf->inputs[i];
+        char filter[4096];
+        if (ic.kind == TR_INPUT_LIVE) {
+            if (build_live_filter(e, ic.filter, filter, sizeof(filter)) != TR_OK) {
+                tr_err_set(err, -TR_E_USAGE, "-f: filter too long");
+                goto fail;
+            }
+            ic.filter = filter;
+        }
+        e->inputs[i].id = (uint16_t)i;
+        if (tr_input_open(&e->inputs[i], &ic, err) != TR_OK)
+            goto fail;
+        e->n_inputs++;
+    }
+    return e;
+fail:
+    tr_engine_close(e);
+    return NULL;
+}
+
+void tr_engine_close(struct tr_engine *e)
+{
+    if (!e)
+        return;
+    for (unsigned i = 0; i < e->n_inputs; i++)
+        tr_input_close(&e->inputs[i]);
+    for (unsigned i = 0; i < e->n_outputs; i++)
+        tr_output_close(&e->outputs[i]);
+    tr_defrag_free(e->defrag);
+    free(e);
+}
+
+/* ------------------------------------------------------------ loop */
+
+static void flush_outputs(struct tr_engine *e)
+{
+    for (unsigned i = 0; i < e->n_outputs; i++)
+        e->outputs[i].ops->flush(&e->outputs[i]);
+}
+
+static void show_progress(struct tr_engine *e, const struct tr_input *in)
+{
+    struct tr_input_stats is;
+    in->ops->stats((struct tr_input *)in, &is);
+    char pct[16] = "";
+    if (is.file_size > 0)
+        snprintf(pct, sizeof(pct), " %3u%%", (unsigned)(is.file_pos * 100 / is.file_size));
+    fprintf(stderr, "\rtrawl: %s%s: %llu packets, %llu SIP messages ", in->name, pct,
+            (unsigned long long)is.packets, (unsigned long long)e->st.sip_msgs);
+    e->progress_shown = true;
+}
+
+static void tick(struct tr_engine *e, const struct tr_input *current)
+{
+    uint64_t now = tr_now_mono_ns();
+    if (now < e->next_tick_ns && !summary_requested)
+        return;
+    e->next_tick_ns = now + TR_TICK_NS;
+    for (unsigned i = 0; i < e->n_outputs; i++)
+        e->outputs[i].ops->tick(&e->outputs[i], now);
+    if (e->last_pkt_ns)
+        tr_defrag_expire(e->defrag, e->last_pkt_ns);
+    if (summary_requested) {
+        summary_requested = 0;
+        if (e->progress_shown)
+            fputc('\n', stderr);
+        tr_engine_print_summary(e, stderr);
+    }
+    if (e->conf.progress && current)
+        show_progress(e, current);
+}
+
+static void run_file(struct tr_engine *e, struct tr_input *in)
+{
+    while (!stop_requested) {
+        int n = in->ops->dispatch(in, TR_BATCH, process_packet, e);
+        flush_outputs(e);
+        if (n == -TR_E_EOF)
+            break;
+        if (n < 0) {
+            tr_log(TR_LOG_ERROR, "%s", in->error);
+            e->input_failed = true;
+            break;
+        }
+        tick(e, in);
+    }
+}
+
+static void run_live(struct tr_engine *e)
+{
+    struct pollfd pfds[TR_MAX_INPUTS];
+    struct tr_input *live[TR_MAX_INPUTS];
+    unsigned n_live = 0;
+    for (unsigned i = 0; i < e->n_inputs; i++) {
+        if (e->inputs[i].ops == &tr_input_pcap_live) {
+            live[n_live] = &e->inputs[i];
+            pfds[n_live] = (struct pollfd){ .fd = e->inputs[i].ops->fd(&e->inputs[i]),
+                                            .events = POLLIN };
+            n_live++;
+        }
+    }
+    if (n_live == 0)
+        return;
+    while (!stop_requested) {
+        int rc = poll(pfds, n_live, TR_POLL_MS);
+        if (rc < 0 && errno != EINTR) {
+            tr_log(TR_LOG_ERROR, "poll: %s", strerror(errno));
+            e->input_failed = true;
+            break;
+        }
+        /* Poll every input each round: libpcap's ring may hold packets the
+         * fd no longer signals. */
+        for (unsigned i = 0; i < n_live; i++) {
+            for (int rounds = 0; rounds < 64; rounds++) {
+                int n = live[i]->ops->dispatch(live[i], TR_BATCH, process_packet, e);
+                flush_outputs(e);
+                if (n < 0) {
+                    tr_log(TR_LOG_ERROR, "%s", live[i]->error);
+                    e->input_failed = true;
+                    stop_requested = 1;
+                }
+                if (n <= 0)
+                    break;
+            }
+        }
+        tick(e, NULL);
+    }
+}
+
+int tr_engine_run(struct tr_engine *e)
+{
+    e->started_mono_ns = tr_now_mono_ns();
+    e->next_tick_ns = e->started_mono_ns + TR_TICK_NS;
+    for (unsigned i = 0; i < e->n_inputs && !stop_requested; i++) {
+        if (e->inputs[i].ops == &tr_input_pcap_file)
+            run_file(e, &e->inputs[i]);
+    }
+    run_live(e);
+    if (e->progress_shown) {
+        fputc('\n', stderr);
+        e->progress_shown = false;
+    }
+
+    /* Let queued messages leave before the summary counts them. */
+    uint64_t deadline = tr_now_mono_ns() + (uint64_t)e->conf.drain_ms * 1000000u;
+    for (unsigned i = 0; i < e->n_outputs; i++) {
+        if (e->outputs[i].ops->drain(&e->outputs[i], deadline) != TR_OK)
+            tr_log(TR_LOG_WARN, "%s: could not send everything within %d ms",
+                   e->outputs[i].name, e->conf.drain_ms);
+    }
+    for (unsigned i = 0; i < e->n_outputs; i++) {
+        /* close now so that unsent messages are counted before the summary */
+        struct tr_output *o = &e->outputs[i];
+        if (o->carrier.ops)
+            o->carrier.ops->close(&o->carrier);
+    }
+
+    bool lost = false;
+    for (unsigned i = 0; i < e->n_outputs; i++) {
+        const struct tr_output *o = &e->outputs[i];
+        const struct tr_carrier_stats *cs = &o->carrier.st;
+        if (o->c.encode_errors || o->c.write_errors || cs->failed || cs->refused ||
+            cs->dropped || cs->unsent)
+            lost = true;
+    }
+    return e->input_failed || lost ? 1 : 0;
+}
+
+/* ------------------------------------------------------------ summary */
+
+static void put(FILE *f, const char *name, uint64_t v)
+{
+    fprintf(f, "  %-44s %llu\n", name, (unsigned long long)v);
+}
+
+static void put2(FILE *f, const char *a, const char *b, uint64_t v)
+{
+    char name[256];
+    snprintf(name, sizeof(name), "%s.%s", a, b);
+    put(f, name, v);
+}
+
+void tr_engine_print_summary(struct tr_engine *e, FILE *f)
+{
+    double secs = (double)(tr_now_mono_ns() - e->started_mono_ns) / 1e9;
+    fprintf(f, "trawl: summary after %.3f s\n", secs);
+    uint64_t kdrops = 0, ifdrops = 0;
+    for (unsigned i = 0; i < e->n_inputs; i++) {
+        struct tr_input *in = &e->inputs[i];
+        if (!in->ops)
+            continue;
+        struct tr_input_stats is;
+        in->ops->stats(in, &is);
+        put2(f, in->name, "packets", is.packets);
+        kdrops += is.kernel_drops;
+        ifdrops += is.if_drops;
+    }
+    const struct tr_decode_stats *d = &e->dstats;
+    put(f, "packets", d->frames);
+    put(f, "decoded", d->decoded);
+    put(f, "not_ip", d->not_ip);
+    put(f, "other_transport", d->other_transport);
+    put(f, "sip.messages", e->st.sip_msgs);
+    put(f, "sip.malformed", e->st.sip_malformed);
+    for (int i = 1; i < TR_SIP_DEFECT_COUNT; i++)
+        if (e->st.sip_defects[i])
+            put2(f, "sip.malformed", tr_sip_defect_name((enum tr_sip_defect)i),
+                 e->st.sip_defects[i]);
+    if (e->st.sip_dropped_malformed)
+        put(f, "sip.malformed_dropped", e->st.sip_dropped_malformed);
+    put(f, "sip.non_sip_on_sip_port", e->st.non_sip_on_sip_port);
+
+    const struct tr_defrag_stats *r = tr_defrag_stats(e->defrag);
+    put(f, "ip.fragments", r->fragments);
+    put(f, "ip.reassembled", r->reassembled);
+    if (r->timeouts) put(f, "ip.frag_dropped.timeout", r->timeouts);
+    if (r->evicted) put(f, "ip.frag_dropped.evicted", r->evicted);
+    if (r->overlaps) put(f, "ip.frag_dropped.overlap", r->overlaps);
+    if (r->too_big) put(f, "ip.frag_dropped.too_big", r->too_big);
+    if (r->malformed) put(f, "ip.frag_dropped.malformed", r->malformed);
+    if (r->duplicates) put(f, "ip.frag_duplicates", r->duplicates);
+    if (r->held) put(f, "ip.frag_pending", r->held);
+
+    uint64_t errs = 0;
+    for (int i = 0; i < TR_DEC_COUNT; i++)
+        for (int j = 0; j < TR_DR_COUNT; j++)
+            errs += d->err[i][j];
+    put(f, "decode.errors", errs);
+    for (int i = 0; i < TR_DEC_COUNT; i++)
+        for (int j = 0; j < TR_DR_COUNT; j++)
+            if (d->err[i][j]) {
+                char name[128];
+                snprintf(name, sizeof(name), "decode.%s.%s",
+                         tr_decoder_name((enum tr_decoder_id)i),
+                         tr_decode_reason_name((enum tr_decode_reason)j));
+                put(f, name, d->err[i][j]);
+            }
+    put(f, "kernel_drops", kdrops);
+    if (ifdrops)
+        put(f, "interface_drops", ifdrops);
+
+    for (unsigned i = 0; i < e->n_outputs; i++) {
+        const struct tr_output *o = &e->outputs[i];
+        put2(f, o->name, "written", o->c.written);
+        if (o->c.encode_errors)
+            put2(f, o->name, "encode_errors", o->c.encode_errors);
+        if (o->c.write_errors)
+            put2(f, o->name, "write_errors", o->c.write_errors);
+        if (o->carrier.to.proto) {
+            const struct tr_carrier_stats *cs = &o->carrier.st;
+            put2(f, o->name, "sent", cs->sent);
+            put2(f, o->name, "failed", cs->failed);
+            put2(f, o->name, "queue_dropped", cs->dropped);
+            if (cs->refused)
+                put2(f, o->name, "refused", cs->refused);
+            if (cs->unsent)
+                put2(f, o->name, "unsent_at_exit", cs->unsent);
+            if (o->carrier.to.proto == IPPROTO_TCP) {
+                put2(f, o->name, "connects", cs->connects);
+                put2(f, o->name, "disconnects", cs->disconnects);
+                put2(f, o->name, "queued", cs->queued);
+            }
+        }
+    }
+    fflush(f);
+}

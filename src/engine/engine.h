@@ -1,0 +1,67 @@
+/* engine.h - wires inputs, decode, SIP parsing and outputs together and runs
+ * the loop. One worker thread does everything for its packets (no per-packet
+ * handoff between threads): input batch -> decode -> parse -> every output's
+ * write -> one flush per batch.
+ */
+#ifndef TRAWL_ENGINE_H
+#define TRAWL_ENGINE_H
+
+#include "../core/core.h"
+#include "../decode/decode.h"
+#include "../input/input.h"
+#include "../output/output.h"
+#include "../proto/proto.h"
+#include "../reasm/reasm.h"
+
+#define TR_MAX_INPUTS 16
+#define TR_MAX_OUTPUTS 16
+
+struct tr_engine_conf {
+    struct tr_input_conf inputs[TR_MAX_INPUTS];
+    unsigned n_inputs;
+    struct tr_output_conf outputs[TR_MAX_OUTPUTS];
+    unsigned n_outputs;
+    uint8_t sip_ports[65536 / 8]; /* fast path: always try a full SIP parse on these ports */
+    bool sip_ports_only;          /* skip the content probe on other ports */
+    bool drop_malformed;          /* default: malformed SIP is counted and still forwarded */
+    struct tr_defrag_conf defrag;
+    int drain_ms;                 /* offline end: how long outputs may take to empty */
+    bool progress;                /* show progress on stderr (a terminal) */
+};
+
+void tr_engine_conf_init(struct tr_engine_conf *conf);
+void tr_engine_conf_set_sip_port(struct tr_engine_conf *conf, uint16_t port);
+
+struct tr_engine_stats {
+    uint64_t sip_msgs;            /* SIP messages found (well formed and malformed) */
+    uint64_t sip_malformed;
+    uint64_t sip_defects[TR_SIP_DEFECT_COUNT];
+    uint64_t sip_dropped_malformed; /* not forwarded (--drop-malformed) */
+    uint64_t non_sip_on_sip_port; /* payloads on a SIP port that were not SIP */
+    uint64_t empty_payloads;
+    uint64_t events;              /* events handed to outputs */
+};
+
+struct tr_engine;
+
+/* Opens every input and output (live inputs get a filter that excludes the
+ * engine's own HEP destinations). Returns owned; NULL with err set. */
+struct tr_engine *tr_engine_open(const struct tr_engine_conf *conf, struct tr_err *err);
+
+/* Runs until every file input is done and, with live inputs, until a stop is
+ * requested. Returns 0, or 1 if something failed or was lost (the summary
+ * says what). */
+int tr_engine_run(struct tr_engine *e);
+
+/* Writes the counters to f ("name value" lines under a header). */
+void tr_engine_print_summary(struct tr_engine *e, FILE *f);
+
+void tr_engine_close(struct tr_engine *e); /* accepts NULL */
+
+/* Async-signal-safe requests, set from signal handlers. */
+void tr_engine_request_stop(void);
+void tr_engine_request_summary(void);
+/* Installs SIGINT/SIGTERM (stop), SIGUSR1 (summary) handlers; ignores SIGPIPE. */
+void tr_engine_install_signals(void);
+
+#endif

@@ -1,0 +1,320 @@
+/* main.c - command line to engine configuration, privilege drop, exit code.
+ * Exit codes: 0 success, 1 runtime failure (input error or messages lost),
+ * 2 usage or configuration error. */
+#include "engine/engine.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define EXIT_USAGE 2
+
+static void usage(FILE *f)
+{
+    fputs("usage: trawl (-r FILE | -r - | -i IFACE)... [options]\n"
+          "Capture SIP from pcap/pcapng files or live interfaces and send it as HEP v3\n"
+          "and/or JSON lines.\n"
+          "\n"
+          "Input:\n"
+          "  -r FILE              read a pcap or pcapng file (repeatable; '-' = stdin)\n"
+          "  -i IFACE             capture live on an interface (repeatable)\n"
+          "  -f EXPR              BPF filter for every input\n"
+          "  -s SNAPLEN           live snapshot length (default 262144)\n"
+          "  --no-promisc         do not put interfaces in promiscuous mode\n"
+          "  --buffer-mb N        live capture ring size in MiB (default 32)\n"
+          "  --user NAME          user to run as after opening live interfaces as root\n"
+          "                       (default nobody; 'root' keeps privileges)\n"
+          "SIP:\n"
+          "  --sip-ports LIST     ports always parsed as SIP (default 5060,5061); SIP on\n"
+          "                       other ports is still found by content\n"
+          "  --sip-ports-only     look for SIP only on --sip-ports\n"
+          "  --drop-malformed     do not forward malformed SIP (default: counted, forwarded)\n"
+          "  --frag-max N         IP reassembly table slots (default 1024)\n"
+          "  --frag-mem BYTES     IP reassembly memory cap (default 16777216)\n"
+          "  --frag-timeout SEC   IP reassembly timeout (default 30)\n"
+          "Output:\n"
+          "  --hep udp:HOST:PORT  send HEP v3 over UDP (repeatable)\n"
+          "  --hep tcp:HOST:PORT  send HEP v3 over TCP (repeatable; [v6] in brackets)\n"
+          "  --hep-id N           HEP capture agent id (default 2001)\n"
+          "  --hep-key SECRET     HEP authentication key\n"
+          "  --hep-node NAME      HEP capture node name\n"
+          "  --hep-queue BYTES    TCP send queue cap per destination (default 8388608)\n"
+          "  --json FILE|-        one JSON object per SIP message (docs/json.md)\n"
+          "  --json-payload       include the SIP message text in JSON\n"
+          "  --drain-timeout MS   at the end of files, wait this long for outputs (default 5000)\n"
+          "Other:\n"
+          "  -q                   no summary and no progress on stderr\n"
+          "  -v                   more log messages\n"
+          "  -V, --version        print the version\n"
+          "  -h, --help           this help\n"
+          "Signals: SIGINT/SIGTERM stop, SIGUSR1 prints the summary.\n",
+          f);
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("trawl: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputs(" (see trawl --help)\n", stderr);
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+/* Parses an unsigned decimal in [min, max]. */
+static bool parse_uint(const char *s, unsigned long long min, unsigned long long max,
+                       unsigned long long *out)
+{
+    if (!s || !*s || *s == '-' || *s == '+')
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || errno || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+static int parse_ports(struct tr_engine_conf *conf, const char *list)
+{
+    memset(conf->sip_ports, 0, sizeof(conf->sip_ports));
+    char buf[1024];
+    if (strlen(list) >= sizeof(buf))
+        return -1;
+    strcpy(buf, list);
+    char *save = NULL;
+    int n = 0;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        unsigned long long lo, hi;
+        char *dash = strchr(tok, '-');
+        if (dash) {
+            *dash = '\0';
+            if (!parse_uint(tok, 1, 65535, &lo) || !parse_uint(dash + 1, lo, 65535, &hi))
+                return -1;
+        } else {
+            if (!parse_uint(tok, 1, 65535, &lo))
+                return -1;
+            hi = lo;
+        }
+        for (unsigned long long p = lo; p <= hi; p++)
+            tr_engine_conf_set_sip_port(conf, (uint16_t)p);
+        n++;
+    }
+    return n > 0 ? 0 : -1;
+}
+
+static int drop_privileges(const char *user)
+{
+    if (geteuid() != 0 || strcmp(user, "root") == 0)
+        return 0;
+    struct passwd *pw = getpwnam(user);
+    if (!pw) {
+        fprintf(stderr, "trawl: --user %s: no such user\n", user);
+        return -1;
+    }
+    if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+        fprintf(stderr, "trawl: cannot drop privileges to %s: %s\n", user, strerror(errno));
+        return -1;
+    }
+    if (setuid(0) == 0) { /* must not be able to get root back */
+        fprintf(stderr, "trawl: privilege drop to %s did not hold\n", user);
+        return -1;
+    }
+    tr_log(TR_LOG_INFO, "running as %s", user);
+    return 0;
+}
+
+enum {
+    OPT_NO_PROMISC = 1000,
+    OPT_BUFFER_MB,
+    OPT_USER,
+    OPT_SIP_PORTS,
+    OPT_SIP_PORTS_ONLY,
+    OPT_DROP_MALFORMED,
+    OPT_FRAG_MAX,
+    OPT_FRAG_MEM,
+    OPT_FRAG_TIMEOUT,
+    OPT_HEP,
+    OPT_HEP_ID,
+    OPT_HEP_KEY,
+    OPT_HEP_NODE,
+    OPT_HEP_QUEUE,
+    OPT_JSON,
+    OPT_JSON_PAYLOAD,
+    OPT_DRAIN_TIMEOUT,
+};
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "no-promisc", no_argument, NULL, OPT_NO_PROMISC },
+        { "buffer-mb", required_argument, NULL, OPT_BUFFER_MB },
+        { "user", required_argument, NULL, OPT_USER },
+        { "sip-ports", required_argument, NULL, OPT_SIP_PORTS },
+        { "sip-ports-only", no_argument, NULL, OPT_SIP_PORTS_ONLY },
+        { "drop-malformed", no_argument, NULL, OPT_DROP_MALFORMED },
+        { "frag-max", required_argument, NULL, OPT_FRAG_MAX },
+        { "frag-mem", required_argument, NULL, OPT_FRAG_MEM },
+        { "frag-timeout", required_argument, NULL, OPT_FRAG_TIMEOUT },
+        { "hep", required_argument, NULL, OPT_HEP },
+        { "hep-id", required_argument, NULL, OPT_HEP_ID },
+        { "hep-key", required_argument, NULL, OPT_HEP_KEY },
+        { "hep-node", required_argument, NULL, OPT_HEP_NODE },
+        { "hep-queue", required_argument, NULL, OPT_HEP_QUEUE },
+        { "json", required_argument, NULL, OPT_JSON },
+        { "json-payload", no_argument, NULL, OPT_JSON_PAYLOAD },
+        { "drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT },
+        { "version", no_argument, NULL, 'V' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+
+    static struct tr_engine_conf conf; /* 8 KiB port bitmap: keep it off the stack */
+    tr_engine_conf_init(&conf);
+    const char *filter = NULL, *user = "nobody";
+    int snaplen = 0, buffer_mb = 0;
+    bool promisc = true, quiet = false, stdin_used = false;
+    unsigned long long hep_id = 2001, hep_queue = 0;
+    const char *hep_key = NULL, *hep_node = NULL;
+    bool json_payload = false, json_seen = false;
+    unsigned long long v;
+
+    int opt;
+    while ((opt = getopt_long(argc, argv, "r:i:f:s:qvVh", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'r':
+        case 'i':
+            if (conf.n_inputs == TR_MAX_INPUTS)
+                return usage_error("at most %d inputs", TR_MAX_INPUTS);
+            if (opt == 'r' && strcmp(optarg, "-") == 0) {
+                if (stdin_used)
+                    return usage_error("-r -: standard input can be read only once");
+                stdin_used = true;
+            }
+            conf.inputs[conf.n_inputs++] = (struct tr_input_conf){
+                .kind = opt == 'r' ? TR_INPUT_FILE : TR_INPUT_LIVE, .source = optarg };
+            break;
+        case 'f': filter = optarg; break;
+        case 's':
+            if (!parse_uint(optarg, 64, 262144, &v))
+                return usage_error("-s %s: snapshot length must be 64..262144", optarg);
+            snaplen = (int)v;
+            break;
+        case OPT_NO_PROMISC: promisc = false; break;
+        case OPT_BUFFER_MB:
+            if (!parse_uint(optarg, 1, 4096, &v))
+                return usage_error("--buffer-mb %s: must be 1..4096", optarg);
+            buffer_mb = (int)v;
+            break;
+        case OPT_USER: user = optarg; break;
+        case OPT_SIP_PORTS:
+            if (parse_ports(&conf, optarg) != 0)
+                return usage_error("--sip-ports %s: expected a list like 5060,5080-5090",
+                                   optarg);
+            break;
+        case OPT_SIP_PORTS_ONLY: conf.sip_ports_only = true; break;
+        case OPT_DROP_MALFORMED: conf.drop_malformed = true; break;
+        case OPT_FRAG_MAX:
+            if (!parse_uint(optarg, 1, 1u << 20, &v))
+                return usage_error("--frag-max %s: must be 1..1048576", optarg);
+            conf.defrag.max_datagrams = (unsigned)v;
+            break;
+        case OPT_FRAG_MEM:
+            if (!parse_uint(optarg, 65536, 1ull << 34, &v))
+                return usage_error("--frag-mem %s: must be 65536..17179869184", optarg);
+            conf.defrag.max_bytes = (size_t)v;
+            break;
+        case OPT_FRAG_TIMEOUT:
+            if (!parse_uint(optarg, 1, 3600, &v))
+                return usage_error("--frag-timeout %s: must be 1..3600 seconds", optarg);
+            conf.defrag.timeout_ns = v * 1000000000ull;
+            break;
+        case OPT_HEP:
+            if (conf.n_outputs == TR_MAX_OUTPUTS)
+                return usage_error("at most %d outputs", TR_MAX_OUTPUTS);
+            conf.outputs[conf.n_outputs++] = (struct tr_output_conf){ .kind = "hep",
+                                                                      .target = optarg };
+            break;
+        case OPT_HEP_ID:
+            if (!parse_uint(optarg, 0, UINT32_MAX, &hep_id))
+                return usage_error("--hep-id %s: must be 0..4294967295", optarg);
+            break;
+        case OPT_HEP_KEY: hep_key = optarg; break;
+        case OPT_HEP_NODE: hep_node = optarg; break;
+        case OPT_HEP_QUEUE:
+            if (!parse_uint(optarg, 1 << 17, 1ull << 32, &hep_queue))
+                return usage_error("--hep-queue %s: must be 131072..4294967296", optarg);
+            break;
+        case OPT_JSON:
+            if (json_seen)
+                return usage_error("--json given twice");
+            if (conf.n_outputs == TR_MAX_OUTPUTS)
+                return usage_error("at most %d outputs", TR_MAX_OUTPUTS);
+            json_seen = true;
+            conf.outputs[conf.n_outputs++] = (struct tr_output_conf){ .kind = "json",
+                                                                      .target = optarg };
+            break;
+        case OPT_JSON_PAYLOAD: json_payload = true; break;
+        case OPT_DRAIN_TIMEOUT:
+            if (!parse_uint(optarg, 0, 3600000, &v))
+                return usage_error("--drain-timeout %s: must be 0..3600000 ms", optarg);
+            conf.drain_ms = (int)v;
+            break;
+        case 'q': quiet = true; break;
+        case 'v': tr_log_set_level(TR_LOG_DEBUG); break;
+        case 'V': printf("trawl %s\n", TRAWL_VERSION); return 0;
+        case 'h': usage(stdout); return 0;
+        default: return usage_error("unknown option");
+        }
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument '%s'", argv[optind]);
+    if (conf.n_inputs == 0)
+        return usage_error("no input: give -r FILE or -i IFACE");
+
+    bool live = false;
+    for (unsigned i = 0; i < conf.n_inputs; i++) {
+        struct tr_input_conf *ic = &conf.inputs[i];
+        ic->filter = filter;
+        ic->snaplen = snaplen;
+        ic->promisc = promisc;
+        ic->buffer_mb = buffer_mb;
+        live |= ic->kind == TR_INPUT_LIVE;
+    }
+    for (unsigned i = 0; i < conf.n_outputs; i++) {
+        struct tr_output_conf *oc = &conf.outputs[i];
+        oc->capture_id = (uint32_t)hep_id;
+        oc->auth_key = hep_key;
+        oc->node_name = hep_node;
+        oc->json_payload = json_payload;
+        oc->carrier.queue_bytes = (size_t)hep_queue;
+        /* Reading files, wait for a slow collector rather than drop: nothing is lost by waiting. */
+        oc->carrier.full_wait_ms = live ? 0 : 1000;
+    }
+    conf.progress = !quiet && !live && isatty(STDERR_FILENO);
+
+    tr_engine_install_signals();
+    struct tr_err err = { 0 };
+    struct tr_engine *e = tr_engine_open(&conf, &err);
+    if (!e) {
+        fprintf(stderr, "trawl: %s\n", err.msg);
+        return err.code == -TR_E_USAGE || err.code == -TR_E_CONFIG ? EXIT_USAGE : 1;
+    }
+    if (live && drop_privileges(user) != 0) {
+        tr_engine_close(e);
+        return EXIT_USAGE;
+    }
+    int rc = tr_engine_run(e);
+    if (!quiet)
+        tr_engine_print_summary(e, stderr);
+    tr_engine_close(e);
+    return rc;
+}
