@@ -89,6 +89,13 @@ static void send_slot(struct udp_priv *p, struct udp_slot *s, struct udp_totals 
         done++;
         retried = false;
     }
+    /* An ICMP error provoked by this batch arrives after sendmmsg returned;
+     * collect it now so that a dead collector is counted even when nothing
+     * more is sent after it (e.g. the end of a file). */
+    int soerr = 0;
+    socklen_t sl = sizeof(soerr);
+    if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr == ECONNREFUSED)
+        t->refused++;
 }
 
 static void *sender_main(void *arg)
