@@ -138,7 +138,11 @@ static void process_packet(void *user, struct tr_packet *pkt)
             return;
         }
         e->st.sip_msgs++;
-        if (rc != TR_OK) {
+        if (rc != TR_OK && (pkt->flags & TR_PKT_L4_TRUNCATED)) {
+            /* The capture cut it (snap length), not the sender: say so apart
+             * from malformed, and forward what was captured. */
+            e->st.sip_cut_by_capture++;
+        } else if (rc != TR_OK) {
             e->st.sip_malformed++;
             e->st.sip_defects[msg.defect < TR_SIP_DEFECT_COUNT ? msg.defect : 0]++;
             if (e->conf.drop_malformed) {
@@ -420,6 +424,8 @@ void tr_engine_print_summary(struct tr_engine *e, FILE *f)
                  e->st.sip_defects[i]);
     if (e->st.sip_dropped_malformed)
         put(f, "sip.malformed_dropped", e->st.sip_dropped_malformed);
+    if (e->st.sip_cut_by_capture)
+        put(f, "sip.cut_by_snaplen", e->st.sip_cut_by_capture);
     put(f, "sip.non_sip_on_sip_port", e->st.non_sip_on_sip_port);
 
     const struct tr_defrag_stats *r = tr_defrag_stats(e->defrag);

@@ -34,7 +34,8 @@ void tr_engine_conf_set_sip_port(struct tr_engine_conf *conf, uint16_t port);
 
 struct tr_engine_stats {
     uint64_t sip_msgs;            /* SIP messages found (well formed and malformed) */
-    uint64_t sip_malformed;
+    uint64_t sip_malformed;        /* malformed as sent (not counting capture cuts) */
+    uint64_t sip_cut_by_capture;   /* incomplete because the snap length cut the packet */
     uint64_t sip_defects[TR_SIP_DEFECT_COUNT];
     uint64_t sip_dropped_malformed; /* not forwarded (--drop-malformed) */
     uint64_t non_sip_on_sip_port; /* payloads on a SIP port that were not SIP */

@@ -179,9 +179,11 @@ int tr_json_format_event(const struct tr_event *ev, bool with_payload, char *buf
         jb_key_str(&b, "to_tag", sip->to_tag);
         jb_key_str(&b, "via_branch", sip->via_branch);
         jb_key_str(&b, "user_agent", sip->user_agent);
-        if (sip->defect != TR_SIP_DEFECT_NONE)
+        if (sip->defect != TR_SIP_DEFECT_NONE && !(pkt->flags & TR_PKT_L4_TRUNCATED))
             jb_printf(&b, ",\"malformed\":\"%s\"", tr_sip_defect_name(sip->defect));
     }
+    if (pkt->flags & TR_PKT_L4_TRUNCATED)
+        jb_puts(&b, ",\"truncated\":true");
     if (pkt->flags & TR_PKT_REASSEMBLED)
         jb_puts(&b, ",\"reassembled\":true");
     if (with_payload) {
