@@ -132,6 +132,12 @@ static void process_packet(void *user, struct tr_packet *pkt)
     while (rest.len > 0) {
         struct tr_sip_msg msg;
         int rc = tr_sip_parse(rest, &msg);
+        /* A first line that never ends ("hello" keep-alives, runs of junk
+         * that start like a token) is no SIP message: a datagram is whole,
+         * and a TCP segment waits for stream reassembly. */
+        if (rc == -TR_E_TRUNCATED && !msg.is_request && msg.status == 0 &&
+            msg.defect == TR_SIP_DEFECT_NO_HEADER_END)
+            rc = TR_DECLINED;
         if (rc == TR_DECLINED) {
             if (first && on_port)
                 e->st.non_sip_on_sip_port++;
