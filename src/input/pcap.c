@@ -10,16 +10,20 @@
 
 #include <errno.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define TR_DEFAULT_SNAPLEN 262144
+#define TR_PIPE_POLL_MS 100
 
 struct pcap_priv {
     pcap_t *p;
     int linktype;
     bool live;
+    bool pipe;          /* a file that is not a regular file (stdin from tcpdump -U, a FIFO) */
     uint64_t packets, bytes;
     uint64_t file_size;
     struct tr_input *in;
@@ -79,15 +83,19 @@ static int file_open(struct tr_input *in, const struct tr_input_conf *conf, stru
     in->priv = pp;
     pp->in = in;
     snprintf(in->name, sizeof(in->name), "file:%s", conf->source);
-    if (strcmp(conf->source, "-") == 0) {
-        pp->p = pcap_fopen_offline_with_tstamp_precision(stdin, PCAP_TSTAMP_PRECISION_NANO, ebuf);
-    } else {
-        struct stat st;
-        if (stat(conf->source, &st) == 0 && S_ISREG(st.st_mode))
+    struct stat st;
+    bool is_stdin = strcmp(conf->source, "-") == 0;
+    if ((is_stdin ? fstat(STDIN_FILENO, &st) : stat(conf->source, &st)) == 0) {
+        if (S_ISREG(st.st_mode))
             pp->file_size = (uint64_t)st.st_size;
+        else
+            pp->pipe = true;
+    }
+    if (is_stdin)
+        pp->p = pcap_fopen_offline_with_tstamp_precision(stdin, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+    else
         pp->p = pcap_open_offline_with_tstamp_precision(conf->source, PCAP_TSTAMP_PRECISION_NANO,
                                                         ebuf);
-    }
     if (!pp->p) {
         pcap_input_close(in);
         return tr_err_set(err, -TR_E_IO, "%s: cannot read: %s", conf->source, ebuf);
@@ -148,11 +156,53 @@ static int live_open(struct tr_input *in, const struct tr_input_conf *conf, stru
     return rc;
 }
 
+/* Bytes the stdio buffer already holds, so a poll() on the fd would not see
+ * them. glibc exposes its read pointers; elsewhere assume none (the pipe is
+ * then read record by record with a poll before each). */
+static size_t stdio_buffered(FILE *f)
+{
+#ifdef __GLIBC__
+    return (size_t)(f->_IO_read_end - f->_IO_read_ptr);
+#else
+    (void)f;
+    return 0;
+#endif
+}
+
+/* A pipe must not block a whole batch: `tcpdump -U -w - | trawl -r -`
+ * expects each packet forwarded when it arrives. Read record by record while
+ * the stdio buffer has data; poll only when it is empty (so a busy pipe costs
+ * no extra syscalls); return what we have when nothing more is ready. */
+static int pipe_dispatch(struct tr_input *in, struct pcap_priv *pp, int max)
+{
+    FILE *f = pcap_file(pp->p);
+    int n = 0;
+    while (n < max) {
+        if (stdio_buffered(f) == 0) {
+            struct pollfd pfd = { .fd = fileno(f), .events = POLLIN };
+            int r = poll(&pfd, 1, n > 0 ? 0 : TR_PIPE_POLL_MS);
+            if (r == 0 || (r < 0 && errno == EINTR))
+                return n;
+        }
+        int r = pcap_dispatch(pp->p, 1, on_packet, (u_char *)pp);
+        if (r == 0)
+            return n > 0 ? n : -TR_E_EOF;
+        if (r < 0) {
+            snprintf(in->error, sizeof(in->error), "%s: %s", in->name, pcap_geterr(pp->p));
+            return -TR_E_IO;
+        }
+        n += r;
+    }
+    return n;
+}
+
 static int pcap_input_dispatch(struct tr_input *in, int max, tr_packet_cb cb, void *user)
 {
     struct pcap_priv *pp = in->priv;
     pp->cb = cb;
     pp->user = user;
+    if (pp->pipe)
+        return pipe_dispatch(in, pp, max);
     int n = pcap_dispatch(pp->p, max, on_packet, (u_char *)pp);
     if (n >= 0) {
         if (n == 0 && !pp->live)
