@@ -2,7 +2,7 @@
  *
  * A bounded table of datagrams under reassembly. Limits are hard: a table
  * slot count, a byte budget over all buffered fragments, a per-datagram size
- * (65535 for IPv4, 65535 + 40 for IPv6 payloads) and a timeout. Anything the
+ * (65535 bytes of reassembled payload for IPv4 and IPv6 alike, RFC 8200 4.5) and a timeout. Anything the
  * table gives up is counted by reason, never dropped silently. Buffers are
  * kept and reused, so a warm table does not allocate.
  *
@@ -63,5 +63,105 @@ int tr_defrag_add(struct tr_defrag *d, const struct tr_frag *f, uint64_t now_ns,
 void tr_defrag_expire(struct tr_defrag *d, uint64_t now_ns);
 
 const struct tr_defrag_stats *tr_defrag_stats(const struct tr_defrag *d);
+
+/* ================================================================ TCP streams
+ * (tcp_stream.c) TCP reassembly for SIP over TCP (RFC 9293 section 3.4 and
+ * 3.10.7.4 for sequence space and segment acceptance; RFC 3261 section 18.3
+ * for framing: on a stream every message carries Content-Length, absent
+ * means 0).
+ *
+ * A bounded table of flows. Each flow has two directions; each direction
+ * tracks the next expected sequence number, buffers in-order bytes that do
+ * not yet make a whole SIP message and out-of-order bytes up to a per-stream
+ * bound. Whole SIP messages are handed to a callback, one call per message.
+ * Everything given up is counted by reason in struct tr_tcp_stats.
+ *
+ * Limits: max_flows slots (the least recently used flow is evicted when a new
+ * one needs a slot), idle timeout, max_stream_bytes per direction (partial
+ * message + out-of-order data; a message larger than that is skipped and
+ * counted), and max_bytes over all stream buffers together (flows are evicted,
+ * least recently used first, when a buffer would push the total over it).
+ * Buffers stay with their slot and are reused, so a warm table does not
+ * allocate.
+ */
+
+struct tr_sip_msg; /* proto/proto.h */
+
+struct tr_tcp_conf {
+    unsigned max_flows;      /* table slots; 0: 4096 */
+    size_t max_bytes;        /* all stream buffers together; 0: 64 MiB */
+    size_t max_stream_bytes; /* per direction: pending + out-of-order; 0: 256 KiB; min 4 KiB */
+    uint64_t idle_ns;        /* flow idle timeout; 0: 300 s */
+};
+
+struct tr_tcp_stats {
+    uint64_t segments;         /* segments offered */
+    uint64_t messages;         /* SIP messages delivered (well formed or malformed) */
+    uint64_t malformed;        /* of those, tr_sip_parse said -TR_E_MALFORMED */
+    uint64_t flows_created;
+    uint64_t flows_closed_fin;  /* both directions saw their FIN in order */
+    uint64_t flows_closed_rst;
+    uint64_t flows_idle;        /* released after the idle timeout */
+    uint64_t evicted_full;      /* live flows evicted: no free slot */
+    uint64_t evicted_memory;    /* live flows evicted: byte budget */
+    uint64_t midstream;         /* directions picked up without a SYN */
+    uint64_t retransmissions;   /* segments carrying only bytes already seen */
+    uint64_t overlap_bytes;     /* repeated bytes trimmed from partly new segments */
+    uint64_t out_of_order;      /* segments buffered ahead of a hole */
+    uint64_t gaps;              /* holes given up (bound reached, close, idle) */
+    uint64_t gap_bytes;         /* sequence space lost in those holes (capped per hole) */
+    uint64_t resync_skipped;    /* bytes skipped looking for a SIP start line */
+    uint64_t keepalive_bytes;   /* CR/LF between messages (RFC 5626 keep-alives) */
+    uint64_t too_big;           /* messages larger than max_stream_bytes, skipped */
+    uint64_t incomplete;        /* partial messages lost at close, eviction, gap, idle */
+    uint64_t after_close;       /* data segments for a closed direction, ignored */
+    uint64_t no_memory;         /* buffer allocation failures (data dropped as a gap) */
+    uint64_t flows;             /* flows in the table now (gauge) */
+    uint64_t buffer_bytes;      /* bytes allocated to stream buffers now (gauge) */
+};
+
+/* One SIP message cut from a stream. Everything is valid only during the
+ * callback. */
+struct tr_tcp_msg {
+    const struct tr_packet *pkt; /* the segment that completed the message: its
+                                  * addresses, ports and ts_ns are the message's
+                                  * (the documented timestamp rule). When a
+                                  * message is completed by a flush (close,
+                                  * idle, eviction), a synthetic packet with
+                                  * the flow's addresses and the direction's
+                                  * last segment time. */
+    struct tr_bytes data;          /* exactly the message: start line .. body end */
+    const struct tr_sip_msg *sip;  /* its parse; views into data */
+    int parse_rc;                  /* TR_OK or -TR_E_MALFORMED */
+    bool after_gap;                /* first message after a resync */
+    bool flushed;                  /* delivered by a flush, not by a segment */
+};
+
+/* Called once per message. Must not call back into the table. */
+typedef void (*tr_tcp_msg_fn)(void *user, const struct tr_tcp_msg *msg);
+
+struct tr_tcp_table;
+
+/* Returns owned; free with tr_tcp_table_free. NULL on allocation failure. */
+struct tr_tcp_table *tr_tcp_table_new(const struct tr_tcp_conf *conf);
+void tr_tcp_table_free(struct tr_tcp_table *t); /* accepts NULL; delivers nothing */
+
+/* Offers one decoded TCP segment (pkt->ip_proto 6: addresses, ports,
+ * tcp_seq, tcp_flags, payload, ts_ns). Calls cb for every SIP message it
+ * completes, in stream order. Returns the number of messages delivered, or a
+ * negative code when the segment could not be used (counted). */
+int tr_tcp_stream_add(struct tr_tcp_table *t, const struct tr_packet *pkt, tr_tcp_msg_fn cb,
+                      void *user);
+
+/* Releases flows idle longer than the timeout (counted); whole messages still
+ * buffered behind holes are delivered first. Call from a periodic tick with
+ * packet time. */
+void tr_tcp_stream_expire(struct tr_tcp_table *t, uint64_t now_ns, tr_tcp_msg_fn cb, void *user);
+
+/* End of input: gives up every hole, delivers whole messages still buffered,
+ * counts partial ones, and empties the table. */
+void tr_tcp_stream_flush(struct tr_tcp_table *t, tr_tcp_msg_fn cb, void *user);
+
+const struct tr_tcp_stats *tr_tcp_stats(const struct tr_tcp_table *t);
 
 #endif

@@ -1,0 +1,922 @@
+/* tcp_stream.c - TCP stream reassembly and SIP framing, as promised by
+ * reasm.h. Specs: RFC 9293 section 3.4 (sequence numbers, modulo 2^32
+ * comparison), 3.5 (SYN: data starts at ISN + 1), 3.6 (FIN takes one sequence
+ * number after the data), 3.5.3 (RST); RFC 3261 section 18.3 (on a stream,
+ * Content-Length frames the body and is 0 when absent), RFC 5626 section
+ * 3.5.1 (CRLF keep-alives between messages).
+ *
+ * Table: max_flows slots allocated once, found through a chained hash keyed
+ * by the flow's two endpoints in a fixed order (lower address/port first), so
+ * both directions land on one slot. Used slots sit on an LRU list (least
+ * recently active first): idle expiry and "evict the oldest" are O(1). Free
+ * slots form a LIFO stack so the slot just released, with its warm buffers,
+ * is the next one used.
+ *
+ * One direction ("half") keeps one buffer, indexed by sequence number minus
+ * base_seq:
+ *
+ *   base_seq
+ *   |  consumed  | pending (contiguous) |  hole  | ooo range |  hole | ooo |
+ *   0          start                  have      r[0].off  r[0].end  ...  cap
+ *
+ * [start, have) is in-order data not yet a whole message; next expected
+ * sequence number is base_seq + have. Out-of-order bytes are copied to their
+ * place and remembered as at most MAX_RANGES sorted, disjoint ranges; when
+ * in-order data reaches a range, have jumps over it. Bytes before have are
+ * never written again: retransmissions are trimmed (first copy wins, as the
+ * receiver's stack would have done). The common case, an in-order segment on
+ * an empty half, is framed straight from the packet without a copy; only an
+ * unfinished tail is kept.
+ *
+ * Limits, and what each counts (never a silent drop):
+ *   (have - start) + ooo span > max_stream_bytes      the first hole is given
+ *       up (gaps, gap_bytes; the partial message before it: incomplete) and
+ *       framing resynchronises on the next SIP start line (resync_skipped)
+ *   more than MAX_RANGES holes                        same as above
+ *   a message longer than max_stream_bytes           too_big; its bytes are
+ *       skipped without buffering when Content-Length is known, otherwise the
+ *       stream resynchronises
+ *   a buffer would take all buffers over max_bytes    other flows evicted,
+ *       least recently used first (evicted_memory)
+ *   no free slot                                      LRU flow evicted (evicted_full)
+ *   no segment for idle_ns                            flows_idle
+ * A flow given up (eviction, idle, RST, end of input) first delivers every
+ * whole message it still holds behind holes, then counts what is partial.
+ *
+ * Mid-stream pickup: a direction first seen without a SYN starts at the first
+ * segment's sequence number in resync mode: bytes are skipped up to the first
+ * line that tr_sip_parse accepts as a SIP start line. A segment that starts
+ * at a message boundary (the usual case) loses nothing. A body line that
+ * happens to look like a start line (message/sipfrag) can be mistaken for
+ * one; that is the price of picking up a stream at all.
+ *
+ * Timestamp rule: a message carries the packet (and so the time) of the
+ * segment that completed it; with out-of-order arrival that is the segment
+ * that filled the last hole, not the one that carried the last bytes.
+ *
+ * Closed flows keep their slot (without buffers) until idle or evicted, so a
+ * retransmitted last segment after the FIN is recognised as a retransmission
+ * instead of starting a new flow that would deliver the message twice.
+ */
+#include "reasm.h"
+
+#include "../proto/proto.h"
+
+#include <stdlib.h>
+
+#define NIL UINT32_MAX
+#define MAX_RANGES 16
+#define BUF_MIN 4096u
+
+struct range {
+    uint32_t off, end; /* relative to base_seq */
+};
+
+struct half {
+    uint8_t *buf;
+    uint32_t cap;
+    uint32_t base_seq; /* sequence number of buf[0] */
+    uint32_t start;    /* first byte not yet framed */
+    uint32_t have;     /* end of contiguous data */
+    uint32_t want;     /* pending bytes needed before parsing again (0: parse) */
+    uint64_t skip;     /* bytes of an oversized message still to skip */
+    struct range r[MAX_RANGES];
+    uint8_t n_r;
+    bool seq_known;
+    bool syn_seen;
+    bool resync;    /* looking for a SIP start line */
+    bool after_gap; /* the next message follows lost bytes */
+    bool fin_known;
+    bool closed;
+    uint32_t isn;
+    uint32_t fin_seq;
+    uint64_t last_ns;
+};
+
+struct flow_key {
+    uint8_t a[16], b[16]; /* a: the lower endpoint (address, then port) */
+    uint16_t pa, pb;
+    uint8_t family;
+};
+
+struct flow {
+    struct flow_key key;
+    uint32_t hash;
+    uint32_t hnext;
+    uint32_t prev, next; /* LRU list when used, free stack (next) when free */
+    bool used;
+    bool closed;
+    uint64_t last_ns;
+    struct half h[2]; /* h[0]: a -> b, h[1]: b -> a */
+};
+
+struct tr_tcp_table {
+    struct tr_tcp_conf conf;
+    struct tr_tcp_stats stats;
+    struct flow *flows;
+    uint32_t *buckets;
+    uint32_t bucket_mask;
+    uint32_t lru_head, lru_tail;
+    uint32_t free_top;
+    uint64_t seed;
+};
+
+/* What a delivery needs besides the half. */
+struct ctx {
+    struct tr_tcp_table *t;
+    struct flow *f;
+    int dir;
+    const struct tr_packet *pkt; /* NULL: build a synthetic one on delivery */
+    tr_tcp_msg_fn cb;
+    void *user;
+    bool flushed;
+    int n;
+};
+
+static int32_t seq_diff(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b);
+}
+
+/* ---------------------------------------------------------------- table */
+
+static uint32_t key_hash(const struct tr_tcp_table *t, const struct flow_key *k)
+{
+    uint64_t h = t->seed ^ ((uint64_t)k->family << 32 | (uint64_t)k->pa << 16 | k->pb);
+    for (size_t i = 0; i < 16; i += 8) {
+        uint64_t a, b;
+        memcpy(&a, k->a + i, 8);
+        memcpy(&b, k->b + i, 8);
+        h = (h ^ a) * 0x9e3779b97f4a7c15u;
+        h ^= h >> 29;
+        h = (h ^ b) * 0xbf58476d1ce4e5b9u;
+        h ^= h >> 32;
+    }
+    return (uint32_t)h;
+}
+
+static bool key_eq(const struct flow_key *x, const struct flow_key *y)
+{
+    return x->pa == y->pa && x->pb == y->pb && x->family == y->family &&
+           memcmp(x->a, y->a, 16) == 0 && memcmp(x->b, y->b, 16) == 0;
+}
+
+/* Fills k from pkt and returns the direction (0: pkt goes a -> b). */
+static int make_key(const struct tr_packet *pkt, struct flow_key *k)
+{
+    memset(k, 0, sizeof(*k));
+    size_t alen = pkt->src.family == TR_AF_INET ? 4 : 16;
+    int c = memcmp(pkt->src.a, pkt->dst.a, alen);
+    int dir = c > 0 || (c == 0 && pkt->sport > pkt->dport);
+    const struct tr_addr *lo = dir ? &pkt->dst : &pkt->src, *hi = dir ? &pkt->src : &pkt->dst;
+    memcpy(k->a, lo->a, alen);
+    memcpy(k->b, hi->a, alen);
+    k->pa = dir ? pkt->dport : pkt->sport;
+    k->pb = dir ? pkt->sport : pkt->dport;
+    k->family = pkt->src.family;
+    return dir;
+}
+
+struct tr_tcp_table *tr_tcp_table_new(const struct tr_tcp_conf *conf)
+{
+    struct tr_tcp_table *t = calloc(1, sizeof(*t));
+    if (!t)
+        goto fail;
+    if (conf)
+        t->conf = *conf;
+    if (t->conf.max_flows == 0)
+        t->conf.max_flows = 4096;
+    if (t->conf.max_flows > (1u << 24))
+        t->conf.max_flows = 1u << 24;
+    if (t->conf.max_bytes == 0)
+        t->conf.max_bytes = 64u << 20;
+    if (t->conf.max_bytes < 2 * BUF_MIN)
+        t->conf.max_bytes = 2 * BUF_MIN;
+    if (t->conf.max_stream_bytes == 0)
+        t->conf.max_stream_bytes = 256u << 10;
+    /* One flow must fit in the budget with both directions full. */
+    if (t->conf.max_stream_bytes > t->conf.max_bytes / 2)
+        t->conf.max_stream_bytes = t->conf.max_bytes / 2;
+    if (t->conf.max_stream_bytes > (1u << 30))
+        t->conf.max_stream_bytes = 1u << 30;
+    if (t->conf.max_stream_bytes < BUF_MIN)
+        t->conf.max_stream_bytes = BUF_MIN;
+    if (t->conf.idle_ns == 0)
+        t->conf.idle_ns = 300ull * 1000000000u;
+
+    uint32_t n = t->conf.max_flows, nb = 16;
+    while (nb < n)
+        nb <<= 1;
+    t->flows = calloc(n, sizeof(*t->flows));
+    t->buckets = malloc(nb * sizeof(*t->buckets));
+    if (!t->flows || !t->buckets)
+        goto fail;
+    for (uint32_t i = 0; i < nb; i++)
+        t->buckets[i] = NIL;
+    t->bucket_mask = nb - 1;
+    for (uint32_t i = 0; i < n; i++)
+        t->flows[i].next = i + 1 < n ? i + 1 : NIL;
+    t->free_top = 0;
+    t->lru_head = t->lru_tail = NIL;
+    t->seed = tr_now_mono_ns() ^ (uint64_t)(uintptr_t)t;
+    return t;
+
+fail:
+    tr_tcp_table_free(t);
+    return NULL;
+}
+
+void tr_tcp_table_free(struct tr_tcp_table *t)
+{
+    if (!t)
+        return;
+    if (t->flows) {
+        for (uint32_t i = 0; i < t->conf.max_flows; i++) {
+            free(t->flows[i].h[0].buf);
+            free(t->flows[i].h[1].buf);
+        }
+    }
+    free(t->flows);
+    free(t->buckets);
+    free(t);
+}
+
+const struct tr_tcp_stats *tr_tcp_stats(const struct tr_tcp_table *t)
+{
+    return &t->stats;
+}
+
+static void free_buf(struct tr_tcp_table *t, struct half *h)
+{
+    if (h->buf) {
+        t->stats.buffer_bytes -= h->cap;
+        free(h->buf);
+        h->buf = NULL;
+        h->cap = 0;
+    }
+}
+
+/* Clears a half's stream state; its buffer stays for reuse. */
+static void half_reset(struct half *h)
+{
+    uint8_t *buf = h->buf;
+    uint32_t cap = h->cap;
+    memset(h, 0, sizeof(*h));
+    h->buf = buf;
+    h->cap = cap;
+}
+
+static void lru_unlink(struct tr_tcp_table *t, uint32_t idx)
+{
+    struct flow *f = &t->flows[idx];
+    if (f->prev != NIL)
+        t->flows[f->prev].next = f->next;
+    else
+        t->lru_head = f->next;
+    if (f->next != NIL)
+        t->flows[f->next].prev = f->prev;
+    else
+        t->lru_tail = f->prev;
+}
+
+static void lru_append(struct tr_tcp_table *t, uint32_t idx)
+{
+    struct flow *f = &t->flows[idx];
+    f->next = NIL;
+    f->prev = t->lru_tail;
+    if (t->lru_tail != NIL)
+        t->flows[t->lru_tail].next = idx;
+    else
+        t->lru_head = idx;
+    t->lru_tail = idx;
+}
+
+/* Returns a used slot to the free stack. Buffers are kept while all buffers
+ * together stay under half the budget (warm reuse), freed otherwise. */
+static void release(struct tr_tcp_table *t, uint32_t idx, bool free_bufs)
+{
+    struct flow *f = &t->flows[idx];
+    uint32_t *link = &t->buckets[f->hash & t->bucket_mask];
+    while (*link != idx)
+        link = &t->flows[*link].hnext;
+    *link = f->hnext;
+    lru_unlink(t, idx);
+    for (int d = 0; d < 2; d++) {
+        if (free_bufs || t->stats.buffer_bytes > t->conf.max_bytes / 2)
+            free_buf(t, &f->h[d]);
+        half_reset(&f->h[d]);
+    }
+    f->used = false;
+    f->closed = false;
+    t->stats.flows--;
+    f->next = t->free_top;
+    t->free_top = idx;
+}
+
+/* ---------------------------------------------------------------- delivery */
+
+static void deliver(struct ctx *c, struct half *h, const uint8_t *p, size_t len,
+                    const struct tr_sip_msg *msg, int rc)
+{
+    struct tr_packet synth;
+    const struct tr_packet *pkt = c->pkt;
+    if (!pkt) {
+        /* Flushed: the flow's addresses in this half's direction. */
+        const struct flow_key *k = &c->f->key;
+        memset(&synth, 0, sizeof(synth));
+        synth.ip_proto = 6;
+        synth.ts_ns = h->last_ns;
+        synth.src.family = synth.dst.family = k->family;
+        memcpy(synth.src.a, c->dir ? k->b : k->a, 16);
+        memcpy(synth.dst.a, c->dir ? k->a : k->b, 16);
+        synth.sport = c->dir ? k->pb : k->pa;
+        synth.dport = c->dir ? k->pa : k->pb;
+        synth.payload = (struct tr_bytes){p, len};
+        pkt = &synth;
+    }
+    struct tr_tcp_msg m = {
+        .pkt = pkt,
+        .data = {p, len},
+        .sip = msg,
+        .parse_rc = rc,
+        .after_gap = h->after_gap,
+        .flushed = c->flushed,
+    };
+    h->after_gap = false;
+    c->t->stats.messages++;
+    if (rc != TR_OK)
+        c->t->stats.malformed++;
+    c->n++;
+    if (c->cb)
+        c->cb(c->user, &m);
+}
+
+/* Resync: the offset of the first line start in [0, len) where a SIP start
+ * line begins or may still begin (the line is unfinished). len when there is
+ * none yet; then *keep says where the unfinished last line starts. */
+static size_t find_start_line(const uint8_t *p, size_t len, size_t *keep)
+{
+    size_t ls = 0;
+    *keep = len;
+    while (ls < len) {
+        struct tr_sip_msg m;
+        const uint8_t *nl = memchr(p + ls, '\n', len - ls);
+        if (!nl) {
+            *keep = ls;
+            /* An unfinished line: tr_sip_parse declines it at once unless
+             * it could still become a start line. */
+            if (tr_sip_parse((struct tr_bytes){p + ls, len - ls}, &m) != TR_DECLINED)
+                return ls;
+            return len;
+        }
+        if (tr_sip_parse((struct tr_bytes){p + ls, len - ls}, &m) != TR_DECLINED && m.msg_len != len - ls)
+            return ls;
+        ls = (size_t)(nl - p) + 1;
+    }
+    return len;
+}
+
+/* Frames whole SIP messages at the start of [p, p + len) (contiguous stream
+ * bytes of half h) and delivers them. Returns the bytes consumed; the rest is
+ * an unfinished message (or line, in resync) to keep. */
+static size_t frame(struct ctx *c, struct half *h, const uint8_t *p, size_t len)
+{
+    struct tr_tcp_stats *st = &c->t->stats;
+    size_t max = c->t->conf.max_stream_bytes;
+    size_t pos = 0;
+    while (pos < len) {
+        size_t left = len - pos;
+        if (h->skip) {
+            size_t n = h->skip < left ? (size_t)h->skip : left;
+            h->skip -= n;
+            pos += n;
+            continue;
+        }
+        if (h->resync) {
+            size_t keep;
+            size_t at = find_start_line(p + pos, left, &keep);
+            if (at == left) {
+                /* Nothing yet: keep the unfinished last line, unless it is
+                 * already too long to be a start line worth waiting for. */
+                if (left - keep >= max)
+                    keep = left;
+                st->resync_skipped += keep;
+                pos += keep;
+                return pos;
+            }
+            st->resync_skipped += at;
+            pos += at;
+            h->resync = false;
+            h->want = 0;
+            continue;
+        }
+        if (p[pos] == '\r' || p[pos] == '\n') {
+            st->keepalive_bytes++;
+            pos++;
+            continue;
+        }
+        if (h->want && left < h->want)
+            return pos;
+        struct tr_sip_msg msg;
+        int rc = tr_sip_parse((struct tr_bytes){p + pos, left}, &msg);
+        if (rc == TR_DECLINED) {
+            h->resync = true;
+            h->after_gap = true;
+            continue; /* find_start_line skips at least this line */
+        }
+        if (rc == -TR_E_TRUNCATED) {
+            if (left >= max) {
+                /* Headers that never end within the bound. */
+                st->too_big++;
+                st->resync_skipped += left;
+                h->resync = true;
+                h->after_gap = true;
+                return len;
+            }
+            h->want = 0;
+            return pos;
+        }
+        /* TR_OK or -TR_E_MALFORMED: the headers are whole. Absent (or
+         * unreadable) Content-Length means no body on a stream. */
+        uint64_t need = msg.header_len;
+        if (msg.content_length > 0)
+            need += (uint64_t)msg.content_length;
+        if (need > max) {
+            st->too_big++;
+            h->after_gap = true;
+            h->want = 0;
+            if (need <= left) {
+                pos += (size_t)need;
+            } else {
+                h->skip = need - left;
+                pos = len;
+            }
+            continue;
+        }
+        if (need > left) {
+            h->want = (uint32_t)need;
+            return pos;
+        }
+        h->want = 0;
+        if (msg.content_length < 0) {
+            msg.body = (struct tr_bytes){p + pos + msg.header_len, 0};
+            msg.msg_len = msg.header_len;
+        }
+        deliver(c, h, p + pos, (size_t)need, &msg, rc);
+        pos += (size_t)need;
+    }
+    return pos;
+}
+
+/* ---------------------------------------------------------------- halves */
+
+static uint32_t half_end(const struct half *h)
+{
+    return h->n_r ? h->r[h->n_r - 1].end : h->have;
+}
+
+/* Drops consumed bytes and normalises offsets so that start == 0. */
+static void compact(struct half *h)
+{
+    if (h->start == 0)
+        return;
+    uint32_t s = h->start, e = half_end(h);
+    if (h->buf && e > s)
+        memmove(h->buf, h->buf + s, e - s);
+    h->base_seq += s;
+    h->have -= s;
+    for (unsigned i = 0; i < h->n_r; i++) {
+        h->r[i].off -= s;
+        h->r[i].end -= s;
+    }
+    h->start = 0;
+}
+
+static void release_idx(struct tr_tcp_table *t, uint32_t idx, struct ctx *outer, uint64_t *counter);
+
+/* Makes buf hold offsets up to end (end - start <= max_stream_bytes). Other
+ * flows are evicted, least recently used first, to stay in the byte budget. */
+static bool ensure_room(struct ctx *c, struct half *h, uint32_t *end)
+{
+    struct tr_tcp_table *t = c->t;
+    if (*end <= h->cap)
+        return true;
+    uint32_t s = h->start;
+    compact(h);
+    *end -= s;
+    if (*end <= h->cap)
+        return true;
+    uint32_t cap = h->cap ? h->cap : BUF_MIN;
+    while (cap < *end)
+        cap <<= 1;
+    if (cap > t->conf.max_stream_bytes)
+        cap = (uint32_t)t->conf.max_stream_bytes;
+    if (cap < *end)
+        return false;
+    size_t extra = cap - h->cap;
+    uint32_t self = (uint32_t)(c->f - t->flows);
+    uint32_t i = t->lru_head;
+    while (i != NIL && t->stats.buffer_bytes + extra > t->conf.max_bytes) {
+        uint32_t nxt = t->flows[i].next;
+        struct flow *o = &t->flows[i];
+        if (i != self && (o->h[0].buf || o->h[1].buf))
+            release_idx(t, i, c, o->closed ? NULL : &t->stats.evicted_memory);
+        i = nxt;
+    }
+    if (t->stats.buffer_bytes + extra > t->conf.max_bytes)
+        return false;
+    uint8_t *nb = realloc(h->buf, cap);
+    if (!nb) {
+        t->stats.no_memory++;
+        return false;
+    }
+    h->buf = nb;
+    h->cap = cap;
+    t->stats.buffer_bytes += extra;
+    return true;
+}
+
+/* Frames what is contiguous in the buffer. */
+static void frame_buffered(struct ctx *c, struct half *h)
+{
+    if (h->have > h->start)
+        h->start += (uint32_t)frame(c, h, h->buf + h->start, h->have - h->start);
+    if (h->start == h->have && h->n_r == 0) {
+        h->base_seq += h->have;
+        h->start = h->have = 0;
+    }
+}
+
+/* Absorbs ranges that in-order data has reached. */
+static void absorb_ranges(struct half *h)
+{
+    while (h->n_r && h->r[0].off <= h->have) {
+        if (h->r[0].end > h->have)
+            h->have = h->r[0].end;
+        memmove(h->r, h->r + 1, (h->n_r - 1) * sizeof(h->r[0]));
+        h->n_r--;
+    }
+}
+
+/* Counts the unfinished message in [start, have) as lost. */
+static void lose_pending(struct tr_tcp_stats *st, struct half *h)
+{
+    if (h->have > h->start && !h->resync && !h->skip)
+        st->incomplete++;
+    else if (h->have > h->start)
+        st->resync_skipped += h->have - h->start;
+    h->want = 0;
+    h->skip = 0;
+}
+
+/* Gives up the first hole: the partial message before it is lost, framing
+ * resynchronises at the first out-of-order range, which becomes in-order. */
+static void skip_gap(struct ctx *c, struct half *h)
+{
+    struct tr_tcp_stats *st = &c->t->stats;
+    lose_pending(st, h);
+    st->gaps++;
+    st->gap_bytes += h->r[0].off - h->have;
+    h->start = h->have = h->r[0].off;
+    absorb_ranges(h);
+    h->resync = true;
+    h->after_gap = true;
+    frame_buffered(c, h);
+}
+
+/* Delivers what a half still holds behind holes, counts the rest, clears it. */
+static void flush_half(struct ctx *c, struct half *h)
+{
+    frame_buffered(c, h);
+    while (h->n_r)
+        skip_gap(c, h);
+    lose_pending(&c->t->stats, h);
+    h->start = h->have;
+    h->base_seq += h->have;
+    h->start = h->have = 0;
+}
+
+static void flush_flow(struct tr_tcp_table *t, uint32_t idx, struct ctx *outer)
+{
+    struct flow *f = &t->flows[idx];
+    for (int d = 0; d < 2; d++) {
+        if (!f->h[d].buf && !f->h[d].n_r)
+            continue;
+        struct ctx c = {t, f, d, NULL, outer ? outer->cb : NULL, outer ? outer->user : NULL,
+                        true, 0};
+        flush_half(&c, &f->h[d]);
+        if (outer && outer->f != f)
+            outer->n += 0; /* messages of other flows are not this segment's */
+    }
+}
+
+/* Flushes a flow and frees its slot, counting it under counter (if any). */
+static void release_idx(struct tr_tcp_table *t, uint32_t idx, struct ctx *outer, uint64_t *counter)
+{
+    flush_flow(t, idx, outer);
+    if (counter)
+        (*counter)++;
+    release(t, idx, counter == &t->stats.evicted_memory);
+}
+
+/* Places len bytes at sequence number seq. */
+static void place(struct ctx *c, struct half *h, uint32_t seq, const uint8_t *p, size_t len)
+{
+    struct tr_tcp_table *t = c->t;
+    struct tr_tcp_stats *st = &t->stats;
+    size_t max = t->conf.max_stream_bytes;
+    if (len > max) {
+        /* Bigger than any buffer: keep its tail only (a jumbo GRO segment
+         * never happens for SIP; it is still bounded). */
+        st->gaps++;
+        st->gap_bytes += len - max;
+        seq += (uint32_t)(len - max);
+        p += len - max;
+        len = max;
+    }
+    for (;;) {
+        uint32_t next = h->base_seq + h->have;
+        int32_t rel = seq_diff(seq, next);
+        if (rel < 0) {
+            if ((uint64_t)-(int64_t)rel >= len) {
+                st->retransmissions++;
+                return;
+            }
+            st->overlap_bytes += (uint64_t)-(int64_t)rel;
+            p += -(int64_t)rel;
+            len -= (size_t)-(int64_t)rel;
+            seq = next;
+            rel = 0;
+        }
+        if (rel == 0 && h->start == h->have && h->n_r == 0) {
+            /* Fast path: frame from the packet, keep only the tail. */
+            size_t used = frame(c, h, p, len);
+            h->base_seq = seq + (uint32_t)used;
+            h->start = h->have = 0;
+            if (used == len)
+                return;
+            p += used;
+            len -= used;
+            seq += (uint32_t)used;
+            uint32_t end = (uint32_t)len;
+            if (!ensure_room(c, h, &end)) {
+                lose_pending(st, h);
+                st->gaps++;
+                st->gap_bytes += len;
+                h->base_seq = seq + (uint32_t)len;
+                h->resync = true;
+                h->after_gap = true;
+                return;
+            }
+            memcpy(h->buf, p, len);
+            h->have = (uint32_t)len;
+            return;
+        }
+        uint64_t off = (uint64_t)h->have + (uint64_t)rel;
+        uint64_t end64 = off + len;
+        if (end64 - h->start > max || (rel > 0 && h->n_r == MAX_RANGES)) {
+            /* Over the per-stream bound: give up the first hole. */
+            if (h->n_r) {
+                skip_gap(c, h);
+                continue;
+            }
+            if (rel > 0) {
+                /* Pending data plus a far-ahead segment: lose the pending
+                 * message and the hole, start over at this segment. */
+                lose_pending(st, h);
+                st->gaps++;
+                st->gap_bytes += (uint64_t)rel;
+                h->base_seq = seq;
+                h->start = h->have = 0;
+                h->resync = true;
+                h->after_gap = true;
+                continue;
+            }
+            /* In-order bytes that would make the pending message too big. */
+            st->too_big++;
+            lose_pending(st, h);
+            h->start = h->have;
+            h->resync = true;
+            h->after_gap = true;
+            frame_buffered(c, h);
+            continue;
+        }
+        uint32_t end = (uint32_t)end64;
+        uint32_t old_start = h->start;
+        if (!ensure_room(c, h, &end)) {
+            if (rel > 0) {
+                st->no_memory++; /* the hole it would have filled is counted later */
+                return;
+            }
+            lose_pending(st, h);
+            st->gaps++;
+            st->gap_bytes += len;
+            h->base_seq += h->have + (uint32_t)len;
+            h->start = h->have = 0;
+            h->n_r = 0;
+            h->resync = true;
+            h->after_gap = true;
+            return;
+        }
+        off -= old_start - h->start; /* compact may have moved everything */
+        memcpy(h->buf + off, p, len);
+        if (rel == 0) {
+            h->have = end;
+            absorb_ranges(h);
+            frame_buffered(c, h);
+            return;
+        }
+        /* Out of order: merge [off, end) into the sorted ranges. */
+        uint32_t a = (uint32_t)off, b = end;
+        unsigned i = 0;
+        while (i < h->n_r && h->r[i].end < a)
+            i++;
+        if (i < h->n_r && h->r[i].off <= a && h->r[i].end >= b) {
+            st->retransmissions++;
+            return;
+        }
+        st->out_of_order++;
+        unsigned j = i;
+        while (j < h->n_r && h->r[j].off <= b) {
+            if (h->r[j].off < a)
+                a = h->r[j].off;
+            if (h->r[j].end > b)
+                b = h->r[j].end;
+            j++;
+        }
+        /* ranges i..j-1 merge into one */
+        unsigned n_after = h->n_r - j;
+        memmove(h->r + i + 1, h->r + j, n_after * sizeof(h->r[0]));
+        h->r[i] = (struct range){a, b};
+        h->n_r = (uint8_t)(i + 1 + n_after);
+        return;
+    }
+}
+
+/* ---------------------------------------------------------------- API */
+
+static void expire(struct tr_tcp_table *t, uint64_t now_ns, struct ctx *outer)
+{
+    while (t->lru_head != NIL) {
+        struct flow *f = &t->flows[t->lru_head];
+        if (!(now_ns > f->last_ns && now_ns - f->last_ns > t->conf.idle_ns))
+            break;
+        release_idx(t, t->lru_head, outer, f->closed ? NULL : &t->stats.flows_idle);
+    }
+}
+
+void tr_tcp_stream_expire(struct tr_tcp_table *t, uint64_t now_ns, tr_tcp_msg_fn cb, void *user)
+{
+    struct ctx c = {.t = t, .cb = cb, .user = user, .dir = 0};
+    expire(t, now_ns, &c);
+}
+
+void tr_tcp_stream_flush(struct tr_tcp_table *t, tr_tcp_msg_fn cb, void *user)
+{
+    struct ctx c = {.t = t, .cb = cb, .user = user, .dir = 0};
+    while (t->lru_head != NIL)
+        release_idx(t, t->lru_head, &c, NULL);
+}
+
+static uint32_t acquire(struct tr_tcp_table *t, const struct flow_key *k, uint32_t hash,
+                        struct ctx *outer)
+{
+    if (t->free_top == NIL) {
+        struct flow *o = &t->flows[t->lru_head];
+        release_idx(t, t->lru_head, outer, o->closed ? NULL : &t->stats.evicted_full);
+    }
+    uint32_t idx = t->free_top;
+    struct flow *f = &t->flows[idx];
+    t->free_top = f->next;
+    f->key = *k;
+    f->hash = hash;
+    f->used = true;
+    f->closed = false;
+    f->hnext = t->buckets[hash & t->bucket_mask];
+    t->buckets[hash & t->bucket_mask] = idx;
+    lru_append(t, idx);
+    t->stats.flows++;
+    t->stats.flows_created++;
+    return idx;
+}
+
+static uint32_t lookup(struct tr_tcp_table *t, const struct flow_key *k, uint32_t hash)
+{
+    for (uint32_t i = t->buckets[hash & t->bucket_mask]; i != NIL; i = t->flows[i].hnext)
+        if (t->flows[i].hash == hash && key_eq(&t->flows[i].key, k))
+            return i;
+    return NIL;
+}
+
+enum { F_FIN = 0x01, F_SYN = 0x02, F_RST = 0x04, F_ACK = 0x10 };
+
+/* A half reaches its FIN: nothing more can complete its partial message. */
+static void check_fin(struct ctx *c, struct half *h)
+{
+    if (!h->fin_known || h->closed || h->base_seq + h->have != h->fin_seq)
+        return;
+    flush_half(c, h);
+    h->closed = true;
+    struct flow *f = c->f;
+    if (f->h[0].closed && f->h[1].closed && !f->closed) {
+        f->closed = true;
+        c->t->stats.flows_closed_fin++;
+        for (int d = 0; d < 2; d++)
+            if (c->t->stats.buffer_bytes > c->t->conf.max_bytes / 2)
+                free_buf(c->t, &f->h[d]);
+    }
+}
+
+int tr_tcp_stream_add(struct tr_tcp_table *t, const struct tr_packet *pkt, tr_tcp_msg_fn cb,
+                      void *user)
+{
+    t->stats.segments++;
+    if ((pkt->src.family != TR_AF_INET && pkt->src.family != TR_AF_INET6) ||
+        pkt->dst.family != pkt->src.family || (pkt->payload.len && !pkt->payload.ptr))
+        return -TR_E_MALFORMED;
+
+    struct ctx c = {.t = t, .pkt = pkt, .cb = cb, .user = user};
+    expire(t, pkt->ts_ns, &c);
+    c.n = 0; /* messages of expired flows are not this segment's */
+
+    struct flow_key k;
+    int dir = make_key(pkt, &k);
+    uint32_t hash = key_hash(t, &k);
+    uint32_t idx = lookup(t, &k, hash);
+    uint8_t fl = pkt->tcp_flags;
+    if (idx == NIL) {
+        /* Only data or a SYN opens a flow: bare ACKs, FINs and RSTs of
+         * unknown flows (and ACK floods) cost nothing. */
+        if ((fl & F_RST) || (pkt->payload.len == 0 && !(fl & F_SYN)))
+            return 0;
+        idx = acquire(t, &k, hash, &c);
+        c.n = 0;
+    } else {
+        lru_unlink(t, idx);
+        lru_append(t, idx);
+    }
+    struct flow *f = &t->flows[idx];
+    f->last_ns = pkt->ts_ns;
+    c.f = f;
+    c.dir = dir;
+    struct half *h = &f->h[dir];
+    h->last_ns = pkt->ts_ns;
+
+    if (fl & F_RST) {
+        c.pkt = NULL; /* what a reset flushes was completed by no segment */
+        c.flushed = true;
+        release_idx(t, idx, &c, f->closed ? NULL : &t->stats.flows_closed_rst);
+        return c.n;
+    }
+
+    uint32_t seq = pkt->tcp_seq;
+    if (fl & F_SYN) {
+        if (!(h->syn_seen && h->isn == seq)) {
+            /* A new connection (SYN) or its answer (SYN+ACK). A SYN on a
+             * known flow is port reuse: the old connection is over. */
+            struct ctx fc = c;
+            fc.pkt = NULL;
+            fc.flushed = true;
+            for (int d = 0; d < 2; d++) {
+                if (d != dir && (fl & F_ACK))
+                    continue;
+                struct half *x = &f->h[d];
+                if (x->seq_known && !x->closed)
+                    flush_half(&fc, x);
+                half_reset(x);
+            }
+            c.n += fc.n;
+            f->closed = false;
+            h->syn_seen = true;
+            h->isn = seq;
+            h->seq_known = true;
+            h->base_seq = seq + 1;
+        }
+        seq += 1;
+    }
+
+    if (h->closed) {
+        if (pkt->payload.len && seq_diff(seq + (uint32_t)pkt->payload.len, h->fin_seq) > 0)
+            t->stats.after_close++;
+        else if (pkt->payload.len)
+            t->stats.retransmissions++;
+        return c.n;
+    }
+    if (!h->seq_known) {
+        if (pkt->payload.len == 0)
+            return c.n;
+        h->seq_known = true;
+        h->base_seq = seq;
+        h->start = h->have = 0;
+        h->resync = true;
+        t->stats.midstream++;
+    }
+    if (pkt->payload.len)
+        place(&c, h, seq, pkt->payload.ptr, pkt->payload.len);
+    if (fl & F_FIN) {
+        h->fin_known = true;
+        h->fin_seq = seq + (uint32_t)pkt->payload.len;
+    }
+    check_fin(&c, h);
+    return c.n;
+}
