@@ -37,6 +37,21 @@ const struct tr_decoder *tr_decode_graph_lookup(enum tr_key_space space, uint32_
 /* Bytes of the frame that were on the wire but not captured (snaplen). A
  * length field that overshoots what is captured by no more than this is a
  * capture cut, not a lie. Inside a reassembled datagram nothing is missing. */
+/* The ethertype for the IP header at the cursor, told by its version
+ * nibble (raw IP link types and MPLS carry no type field); 0 if neither
+ * IPv4 nor IPv6. The caller has checked that one byte is there. */
+static inline uint32_t tr_decode_ip_version_key(const struct tr_cursor *cur)
+{
+    switch (cur->pos[0] >> 4) {
+    case 4:
+        return 0x0800;
+    case 6:
+        return 0x86dd;
+    default:
+        return 0;
+    }
+}
+
 static inline size_t tr_decode_uncaptured(const struct tr_packet *pkt)
 {
     if ((pkt->flags & TR_PKT_REASSEMBLED) || pkt->wire_len <= pkt->caplen)

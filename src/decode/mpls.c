@@ -37,20 +37,14 @@ static int mpls_decode(struct tr_packet *pkt, struct tr_cursor *cur, struct tr_n
 
     if (!tr_cur_need(cur, 1))
         return -TR_E_TRUNCATED;
-    switch (cur->pos[0] >> 4) {
-    case 4:
-        next->key = 0x0800;
-        break;
-    case 6:
-        next->key = 0x86dd;
-        break;
-    case 0:
+    next->key = tr_decode_ip_version_key(cur);
+    if (next->key == 0) {
+        if (cur->pos[0] >> 4 != 0)
+            return -TR_E_UNSUPPORTED;
+        /* first nibble 0: a pseudowire control word, then an Ethernet frame */
         if (!tr_cur_skip(cur, 4))
             return -TR_E_TRUNCATED;
         next->key = TR_ETHERTYPE_TEB;
-        break;
-    default:
-        return -TR_E_UNSUPPORTED;
     }
     next->space = TR_KS_ETHERTYPE;
     return TR_DECODE_NEXT;

@@ -18,16 +18,9 @@ static int raw_decode(struct tr_packet *pkt, struct tr_cursor *cur, struct tr_ne
     (void)ctx;
     if (!tr_cur_need(cur, 1))
         return -TR_E_TRUNCATED;
-    switch (cur->pos[0] >> 4) {
-    case 4:
-        next->key = 0x0800;
-        break;
-    case 6:
-        next->key = 0x86dd;
-        break;
-    default:
+    next->key = tr_decode_ip_version_key(cur);
+    if (next->key == 0)
         return -TR_E_MALFORMED; /* the link type promises IP */
-    }
     next->space = TR_KS_ETHERTYPE;
     return TR_DECODE_NEXT;
 }

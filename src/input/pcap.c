@@ -74,15 +74,24 @@ static void pcap_input_close(struct tr_input *in)
     in->priv = NULL;
 }
 
+/* The input's private state, attached to in and named "kind:source". */
+static struct pcap_priv *priv_new(struct tr_input *in, const char *kind, const char *source)
+{
+    struct pcap_priv *pp = calloc(1, sizeof(*pp));
+    if (!pp)
+        return NULL;
+    in->priv = pp;
+    pp->in = in;
+    snprintf(in->name, sizeof(in->name), "%s:%s", kind, source);
+    return pp;
+}
+
 static int file_open(struct tr_input *in, const struct tr_input_conf *conf, struct tr_err *err)
 {
     char ebuf[PCAP_ERRBUF_SIZE] = "";
-    struct pcap_priv *pp = calloc(1, sizeof(*pp));
+    struct pcap_priv *pp = priv_new(in, "file", conf->source);
     if (!pp)
         return tr_err_set(err, -TR_E_NOMEM, "out of memory");
-    in->priv = pp;
-    pp->in = in;
-    snprintf(in->name, sizeof(in->name), "file:%s", conf->source);
     struct stat st;
     bool is_stdin = strcmp(conf->source, "-") == 0;
     if ((is_stdin ? fstat(STDIN_FILENO, &st) : stat(conf->source, &st)) == 0) {
@@ -110,13 +119,10 @@ static int file_open(struct tr_input *in, const struct tr_input_conf *conf, stru
 static int live_open(struct tr_input *in, const struct tr_input_conf *conf, struct tr_err *err)
 {
     char ebuf[PCAP_ERRBUF_SIZE] = "";
-    struct pcap_priv *pp = calloc(1, sizeof(*pp));
+    struct pcap_priv *pp = priv_new(in, "iface", conf->source);
     if (!pp)
         return tr_err_set(err, -TR_E_NOMEM, "out of memory");
-    in->priv = pp;
-    pp->in = in;
     pp->live = true;
-    snprintf(in->name, sizeof(in->name), "iface:%s", conf->source);
     pp->p = pcap_create(conf->source, ebuf);
     if (!pp->p) {
         pcap_input_close(in);
