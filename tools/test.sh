@@ -11,23 +11,31 @@ fuzz_seconds=${FUZZ_SECONDS:-20}
 out=${TRAWL_TEST_BUILD:-$top/build-test}
 export TRAWL_SHARED=${TRAWL_SHARED:-$top/../shared}
 status=0
+steps_passed=0 steps_failed=0
 
 step() { echo; echo "=== $*"; }
+# tally STATUS_BEFORE: counts the step that just ran as passed or failed
+tally() { if [ "$status" = "$1" ]; then steps_passed=$((steps_passed + 1)); else steps_failed=$((steps_failed + 1)); fi; }
 
 step "gcc build, full suite"
 cmake -S "$top" -B "$out/gcc" -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$out/gcc" -j"$jobs" >/dev/null
 (cd "$out/gcc" && ctest --output-on-failure -j"$jobs") || status=1
+tally 0
 
 step "clang build (warnings are errors)"
 cmake -S "$top" -B "$out/clang" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+before=$status
 cmake --build "$out/clang" -j"$jobs" >/dev/null || status=1
+tally "$before"
 
-step "ASan+UBSan build, suite without the slow e2e peers"
+step "ASan+UBSan build, full suite"
 cmake -S "$top" -B "$out/asan" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DTRAWL_SANITIZE=ON >/dev/null
 cmake --build "$out/asan" -j"$jobs" >/dev/null
+before=$status
 (cd "$out/asan" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
    TRAWL_TIMEOUT_MULT=4 ctest --output-on-failure -j"$jobs") || status=1
+tally "$before"
 
 step "libFuzzer, ${fuzz_seconds}s per target"
 cmake -S "$top" -B "$out/fuzz" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DTRAWL_SANITIZE=ON \
@@ -40,12 +48,13 @@ for bin in "$out"/fuzz/tests/fuzz_*; do
   if "$bin" -max_total_time="$fuzz_seconds" -artifact_prefix="$work/" "${dict[@]}" \
        "$work" "$top/tests/fuzz/corpus/$t" >"$work/log" 2>&1; then
     echo "fuzz $t: ok ($(grep -o 'Done [0-9]* runs' "$work/log" | tail -1))"
-    rm -rf "$work"
+    rm -rf "$work"; steps_passed=$((steps_passed + 1))
   else
     echo "fuzz $t: FAILED; log and crash input kept in $work"; tail -30 "$work/log"; status=1
+    steps_failed=$((steps_failed + 1))
   fi
 done
 
 echo
-[ "$status" = 0 ] && echo "test.sh: all steps passed" || echo "test.sh: some steps FAILED"
+echo "steps: $steps_passed passed, $steps_failed failed"
 exit "$status"

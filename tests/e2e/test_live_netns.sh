@@ -7,7 +7,8 @@
 # Checks: every SIP message arrives once at the sink as HEP, trawl never
 # captures its own HEP (decoded == SIP count), SIGUSR1 prints the summary
 # while running, SIGTERM ends the run cleanly with exit 0, and a user filter
-# (-f) is combined with the self-exclusion.
+# (-f) is combined with the self-exclusion; started as root, trawl runs on as
+# nobody once the interface is open.
 # Exit 77 (skipped) without root or ip netns.
 set -u
 trawl=$1
@@ -67,7 +68,7 @@ pids+=($!)
 sleep 0.5
 
 ip netns exec "$ns_cap" "$trawl" -i "veth-$tag" -f "udp" --hep udp:10.203.0.2:9060 --json "$work/trawl.json" \
-  --user root >"$work/trawl.out" 2>"$work/trawl.err" &
+  >"$work/trawl.out" 2>"$work/trawl.err" &
 trawl_pid=$!
 pids+=($trawl_pid)
 sleep $((1 * mult))
@@ -107,6 +108,7 @@ check "JSON lines for every message" "[ \$(grep -c '\"method\":\"OPTIONS\"' '$wo
 decoded=$(awk '$1=="decoded"{v=$2} END{print v+0}' "$work/trawl.err")
 sip=$(awk '$1=="sip.messages"{v=$2} END{print v+0}' "$work/trawl.err")
 check "own HEP output not captured (decoded=$decoded sip=$sip)" "[ '$decoded' -eq $n ] && [ '$sip' -eq $n ]"
+check "root dropped to nobody after opening the interface" "grep -q 'running as nobody' '$work/trawl.err'"
 check "kernel drops reported" "grep -q '^  kernel_drops' '$work/trawl.err'"
 
 if [ $failed -ne 0 ]; then echo "--- trawl stderr"; cat "$work/trawl.err"; fi
