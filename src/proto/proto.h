@@ -117,4 +117,92 @@ int tr_hep_decode(struct tr_bytes msg, struct tr_hep_fields *out);
  * -TR_E_MALFORMED if the bytes are not a HEP3 header. */
 long tr_hep3_frame_len(struct tr_bytes head);
 
+/* ============================================================ WebSocket
+ * (websocket.c) SIP over WebSocket (RFC 7118): the HTTP/1.1 Upgrade that
+ * opens it (RFC 6455 section 4, Sec-WebSocket-Protocol "sip") and the frames
+ * that carry it (RFC 6455 section 5). A stream framer finds an Upgrade, then
+ * cuts frames with tr_ws_frame_parse and joins fragments with tr_ws_asm_add;
+ * each data message (text or binary) holds one SIP message (RFC 7118 5.2).
+ */
+
+enum {
+    TR_WS_OP_CONT = 0x0,
+    TR_WS_OP_TEXT = 0x1,
+    TR_WS_OP_BINARY = 0x2,
+    TR_WS_OP_CLOSE = 0x8,
+    TR_WS_OP_PING = 0x9,
+    TR_WS_OP_PONG = 0xa,
+};
+
+#define TR_WS_MAX_HEADER 14 /* 2 + 8 (64-bit length) + 4 (mask key) */
+
+struct tr_ws_frame {
+    bool fin;
+    uint8_t rsv;             /* RSV1..3 as bits 2..0; non-zero only with an extension */
+    uint8_t opcode;          /* TR_WS_OP_* */
+    bool masked;             /* client-to-server frames are masked */
+    uint8_t mask[4];
+    uint64_t payload_len;    /* as declared (7, 16 or 64 bits) */
+    size_t header_len;       /* 2..14; 0 while the header itself is incomplete */
+    struct tr_bytes payload; /* TR_OK only: the payload as on the wire (still masked) */
+};
+
+/* Parses the frame at the start of in. Returns
+ *   TR_OK           the whole frame is there: header_len + payload_len bytes
+ *   -TR_E_TRUNCATED more bytes needed; header fields are set once header_len > 0
+ *   -TR_E_MALFORMED reserved opcode, control frame longer than 125 bytes or
+ *                   fragmented, 64-bit length with the top bit set
+ * Reads only inside in. */
+int tr_ws_frame_parse(struct tr_bytes in, struct tr_ws_frame *out);
+
+/* dst[i] = src[i] ^ mask[(offset + i) % 4]; dst may equal src. offset is the
+ * position of src[0] in the frame payload, so a payload can be unmasked in
+ * pieces. */
+void tr_ws_unmask(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t mask[4],
+                  uint64_t offset);
+
+/* Joins a fragmented data message (RFC 6455 5.4) into a buffer the caller
+ * owns (borrowed for the assembler's lifetime), so there is no allocation and
+ * a message is at most cap bytes. Control frames (close, ping, pong) may
+ * arrive between fragments and are skipped. */
+struct tr_ws_asm {
+    uint8_t *buf;
+    size_t cap;
+    size_t len;
+    uint8_t opcode;  /* of the message being joined */
+    bool active;     /* a message is being joined */
+    bool discarding; /* the current message overflowed: skip to its last fragment */
+    uint64_t messages;        /* data messages completed */
+    uint64_t control_frames;  /* skipped */
+    uint64_t too_big;         /* messages dropped: longer than cap */
+    uint64_t protocol_errors; /* continuation without a start, data frame inside a message */
+};
+
+void tr_ws_asm_init(struct tr_ws_asm *a, uint8_t *buf, size_t cap);
+
+/* Adds one whole frame (from tr_ws_frame_parse returning TR_OK). Returns 1
+ * with *msg set to the complete, unmasked message (a view into buf, valid
+ * until the next call), 0 when nothing is complete yet or the frame was a
+ * control frame, -TR_E_FULL when the message is dropped for its size,
+ * -TR_E_MALFORMED for a protocol error (the partial message is dropped).
+ * Every case is counted in the assembler. */
+int tr_ws_asm_add(struct tr_ws_asm *a, const struct tr_ws_frame *f, struct tr_bytes *msg);
+
+struct tr_ws_upgrade {
+    bool is_request;   /* "GET ... HTTP/1.x" asking for Upgrade: websocket */
+    uint16_t status;   /* responses: the status code (101 accepts the upgrade) */
+    bool sip;          /* Sec-WebSocket-Protocol names "sip" (RFC 7118 section 4.1) */
+    size_t header_len; /* start line + headers + the empty line */
+};
+
+#define TR_WS_MAX_UPGRADE 8192 /* longest HTTP header block considered */
+
+/* Recognises the HTTP/1.1 handshake of RFC 6455 section 4 at the start of
+ * in: a GET request with "Upgrade: websocket", or a response with
+ * "Upgrade: websocket" (status 101 means switched). Returns TR_OK,
+ * TR_DECLINED (not an HTTP WebSocket handshake), or -TR_E_TRUNCATED (looks
+ * like HTTP, the header block has not ended yet and is under
+ * TR_WS_MAX_UPGRADE bytes). */
+int tr_ws_upgrade_parse(struct tr_bytes in, struct tr_ws_upgrade *out);
+
 #endif

@@ -67,6 +67,7 @@
 #define NIL UINT32_MAX
 #define MAX_RANGES 16
 #define BUF_MIN 4096u
+#define SKIP_MAX (16u << 20) /* largest oversized message skipped by length */
 
 struct range {
     uint32_t off, end; /* relative to base_seq */
@@ -351,26 +352,68 @@ static void deliver(struct ctx *c, struct half *h, const uint8_t *p, size_t len,
         c->cb(c->user, &m);
 }
 
-/* Resync: the offset of the first line start in [0, len) where a SIP start
- * line begins or may still begin (the line is unfinished). len when there is
- * none yet; then *keep says where the unfinished last line starts. */
+/* Resync helpers. A candidate start line must parse as SIP and, for a
+ * request, have a method of upper-case letters (every registered method is
+ * one): after a lost segment the body of the broken message often runs into
+ * the next start line without a line end, and "xyzINVITE sip:..." parses as
+ * a request with a strange method. */
+static bool plausible_start(const uint8_t *p, size_t len)
+{
+    struct tr_sip_msg m;
+    if (tr_sip_parse((struct tr_bytes){p, len}, &m) == TR_DECLINED)
+        return false;
+    for (size_t i = 0; i < m.method.len; i++)
+        if (m.method.ptr[i] < 'A' || m.method.ptr[i] > 'Z')
+            return false;
+    return true;
+}
+
+/* A start line glued to the end of other bytes: the last known method (or
+ * "SIP/2.0 " status line) inside the line [p, p + n) that parses. */
+static size_t find_inside_line(const uint8_t *p, size_t n, size_t len)
+{
+    static const char *const methods[] = {
+        "INVITE ", "ACK ", "BYE ", "CANCEL ", "OPTIONS ", "REGISTER ", "PRACK ", "SUBSCRIBE ",
+        "NOTIFY ", "PUBLISH ", "INFO ", "REFER ", "MESSAGE ", "UPDATE ", "SIP/2.0 ",
+    };
+    for (size_t q = 1; q < n; q++) {
+        if (p[q] != 'I' && p[q] != 'A' && p[q] != 'B' && p[q] != 'C' && p[q] != 'O' &&
+            p[q] != 'R' && p[q] != 'P' && p[q] != 'S' && p[q] != 'N' && p[q] != 'M' && p[q] != 'U')
+            continue;
+        for (size_t i = 0; i < TR_ARRAY_LEN(methods); i++) {
+            size_t ml = strlen(methods[i]);
+            if (n - q >= ml && memcmp(p + q, methods[i], ml) == 0 &&
+                plausible_start(p + q, len - q))
+                return q;
+        }
+    }
+    return n;
+}
+
+/* Resync: the offset of the first place in [0, len) where a SIP start line
+ * begins or may still begin (the line is unfinished). len when there is none
+ * yet; then *keep says where the unfinished last line starts. */
 static size_t find_start_line(const uint8_t *p, size_t len, size_t *keep)
 {
     size_t ls = 0;
     *keep = len;
     while (ls < len) {
-        struct tr_sip_msg m;
         const uint8_t *nl = memchr(p + ls, '\n', len - ls);
         if (!nl) {
             *keep = ls;
             /* An unfinished line: tr_sip_parse declines it at once unless
              * it could still become a start line. */
+            struct tr_sip_msg m;
             if (tr_sip_parse((struct tr_bytes){p + ls, len - ls}, &m) != TR_DECLINED)
                 return ls;
             return len;
         }
-        if (tr_sip_parse((struct tr_bytes){p + ls, len - ls}, &m) != TR_DECLINED && m.msg_len != len - ls)
+        if (plausible_start(p + ls, len - ls))
             return ls;
+        size_t n = (size_t)(nl - p) - ls;
+        size_t in = find_inside_line(p + ls, n, len - ls);
+        if (in < n)
+            return ls + in;
         ls = (size_t)(nl - p) + 1;
     }
     return len;
@@ -445,6 +488,14 @@ static size_t frame(struct ctx *c, struct half *h, const uint8_t *p, size_t len)
             st->too_big++;
             h->after_gap = true;
             h->want = 0;
+            if (need > SKIP_MAX) {
+                /* A Content-Length that large is more likely garbage than a
+                 * body: look for the next start line instead. */
+                h->resync = true;
+                st->resync_skipped++;
+                pos++;
+                continue;
+            }
             if (need <= left) {
                 pos += (size_t)need;
             } else {
@@ -522,6 +573,12 @@ static bool ensure_room(struct ctx *c, struct half *h, uint32_t *end)
         if (i != self && (o->h[0].buf || o->h[1].buf))
             release_idx(t, i, c, o->closed ? NULL : &t->stats.evicted_memory);
         i = nxt;
+    }
+    /* Then buffers kept warm on free slots. */
+    for (i = t->free_top; i != NIL && t->stats.buffer_bytes + extra > t->conf.max_bytes;
+         i = t->flows[i].next) {
+        free_buf(t, &t->flows[i].h[0]);
+        free_buf(t, &t->flows[i].h[1]);
     }
     if (t->stats.buffer_bytes + extra > t->conf.max_bytes)
         return false;
@@ -605,8 +662,6 @@ static void flush_flow(struct tr_tcp_table *t, uint32_t idx, struct ctx *outer)
         struct ctx c = {t, f, d, NULL, outer ? outer->cb : NULL, outer ? outer->user : NULL,
                         true, 0};
         flush_half(&c, &f->h[d]);
-        if (outer && outer->f != f)
-            outer->n += 0; /* messages of other flows are not this segment's */
     }
 }
 
