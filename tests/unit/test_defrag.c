@@ -430,70 +430,7 @@ static void sparse_fragment_counts_its_span(void **state)
 
 /* ------------------------------------------------------------ allocation */
 
-#if defined(__SANITIZE_ADDRESS__)
-#define TR_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TR_TEST_ASAN 1
-#endif
-#endif
-
-/* Allocations are counted exactly, never guessed from timing: under ASan
- * through its malloc hooks; otherwise by interposing malloc, calloc and
- * realloc in this test executable and forwarding to glibc's own entry points
- * (free needs no wrapper: the memory still comes from glibc's allocator). */
-static volatile unsigned long n_allocs;
-
-#ifdef TR_TEST_ASAN
-int __sanitizer_install_malloc_and_free_hooks(void (*m)(const volatile void *, size_t),
-                                              void (*f)(const volatile void *));
-static void count_malloc(const volatile void *p, size_t n)
-{
-    (void)p;
-    (void)n;
-    n_allocs++;
-}
-static void count_free(const volatile void *p)
-{
-    (void)p;
-}
-static void start_counting(void)
-{
-    /* Hooks cannot be removed again; they only bump a counter. */
-    static bool installed;
-    if (!installed)
-        assert_int_not_equal(__sanitizer_install_malloc_and_free_hooks(count_malloc, count_free),
-                             0);
-    installed = true;
-}
-#else
-void *__libc_malloc(size_t n);
-void *__libc_calloc(size_t k, size_t n);
-void *__libc_realloc(void *p, size_t n);
-void *malloc(size_t n);
-void *calloc(size_t k, size_t n);
-void *realloc(void *p, size_t n);
-
-void *malloc(size_t n)
-{
-    n_allocs++;
-    return __libc_malloc(n);
-}
-
-void *calloc(size_t k, size_t n)
-{
-    n_allocs++;
-    return __libc_calloc(k, n);
-}
-
-void *realloc(void *p, size_t n)
-{
-    n_allocs++;
-    return __libc_realloc(p, n);
-}
-
-static void start_counting(void) {}
-#endif
+#include "alloc_count.h"
 
 static size_t heap_in_use(void)
 {
@@ -520,10 +457,10 @@ static void warm_table_reassembles_without_allocating(void **state)
     uint64_t held_bytes = stats()->held_bytes;
     size_t heap = heap_in_use();
     start_counting();
-    unsigned long before = n_allocs;
+    unsigned long before = allocs_so_far();
     for (uint32_t i = 0; i < 1000; i++)
         reassemble_one(2 + i, 4000);
-    assert_int_equal(n_allocs - before, 0);
+    assert_int_equal(allocs_so_far() - before, 0);
     assert_int_equal(stats()->reassembled, 1001);
     assert_int_equal(stats()->held_bytes, held_bytes);
     assert_true(heap_in_use() <= heap);

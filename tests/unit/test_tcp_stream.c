@@ -554,65 +554,7 @@ static void many_holes_in_one_stream_are_bounded(void **state)
  * ASan through its malloc hooks, otherwise by interposing malloc, calloc and
  * realloc in this executable. */
 
-#if defined(__SANITIZE_ADDRESS__)
-#define TR_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TR_TEST_ASAN 1
-#endif
-#endif
-
-static volatile unsigned long n_allocs;
-
-#ifdef TR_TEST_ASAN
-int __sanitizer_install_malloc_and_free_hooks(void (*m)(const volatile void *, size_t),
-                                              void (*f)(const volatile void *));
-static void count_malloc(const volatile void *p, size_t n)
-{
-    (void)p;
-    (void)n;
-    n_allocs++;
-}
-static void count_free(const volatile void *p)
-{
-    (void)p;
-}
-static void start_counting(void)
-{
-    static bool installed;
-    if (!installed)
-        assert_int_not_equal(__sanitizer_install_malloc_and_free_hooks(count_malloc, count_free),
-                             0);
-    installed = true;
-}
-#else
-void *__libc_malloc(size_t n);
-void *__libc_calloc(size_t k, size_t n);
-void *__libc_realloc(void *p, size_t n);
-void *malloc(size_t n);
-void *calloc(size_t k, size_t n);
-void *realloc(void *p, size_t n);
-
-void *malloc(size_t n)
-{
-    n_allocs++;
-    return __libc_malloc(n);
-}
-
-void *calloc(size_t k, size_t n)
-{
-    n_allocs++;
-    return __libc_calloc(k, n);
-}
-
-void *realloc(void *p, size_t n)
-{
-    n_allocs++;
-    return __libc_realloc(p, n);
-}
-
-static void start_counting(void) {}
-#endif
+#include "alloc_count.h"
 
 /* One connection: handshake, an INVITE in three segments with the middle one
  * late, five messages in one segment, FIN both ways. */
@@ -664,10 +606,10 @@ static void warm_table_reassembles_without_allocating(void **state)
         one_connection(1000u * i, (uint16_t)(30000 + i), 2 * SEC);
     n_got = 0;
     start_counting();
-    unsigned long before = n_allocs;
+    unsigned long before = allocs_so_far();
     for (uint16_t i = 0; i < 8; i++)
         one_connection(5000u * i, (uint16_t)(31000 + i), 3 * SEC);
-    unsigned long used = n_allocs - before;
+    unsigned long used = allocs_so_far() - before;
     assert_int_equal(n_got, 8 * 6);
     assert_int_equal(used, 0);
 }
