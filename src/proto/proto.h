@@ -205,4 +205,10 @@ struct tr_ws_upgrade {
  * TR_WS_MAX_UPGRADE bytes). */
 int tr_ws_upgrade_parse(struct tr_bytes in, struct tr_ws_upgrade *out);
 
+/* ================================================================ SDP
+ * (sdp.c) -- section owned by the SDP work (issue 5). */
+
+/* ================================================================ RTCP
+ * (rtcp.c, rtcpxr.c) -- section owned by the RTCP work (issue 5). */
+
 #endif
