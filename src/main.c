@@ -37,6 +37,10 @@ static void usage(FILE *f)
           "  --frag-max N         IP reassembly table slots (default 1024)\n"
           "  --frag-mem BYTES     IP reassembly memory cap (default 16777216)\n"
           "  --frag-timeout SEC   IP reassembly timeout (default 30)\n"
+          "  --tcp-max-flows N    TCP stream table slots (default 4096; LRU evicted)\n"
+          "  --tcp-mem BYTES      TCP stream buffers, all flows (default 67108864)\n"
+          "  --tcp-stream-mem BYTES  per direction: partial + out-of-order (default 262144)\n"
+          "  --tcp-idle SEC       TCP flow idle timeout (default 300)\n"
           "Output:\n"
           "  --hep udp:HOST:PORT  send HEP v3 over UDP (repeatable)\n"
           "  --hep tcp:HOST:PORT  send HEP v3 over TCP (repeatable; [v6] in brackets)\n"
@@ -142,6 +146,10 @@ enum {
     OPT_FRAG_MAX,
     OPT_FRAG_MEM,
     OPT_FRAG_TIMEOUT,
+    OPT_TCP_MAX_FLOWS,
+    OPT_TCP_MEM,
+    OPT_TCP_STREAM_MEM,
+    OPT_TCP_IDLE,
     OPT_HEP,
     OPT_HEP_ID,
     OPT_HEP_KEY,
@@ -164,6 +172,10 @@ int main(int argc, char **argv)
         { "frag-max", required_argument, NULL, OPT_FRAG_MAX },
         { "frag-mem", required_argument, NULL, OPT_FRAG_MEM },
         { "frag-timeout", required_argument, NULL, OPT_FRAG_TIMEOUT },
+        { "tcp-max-flows", required_argument, NULL, OPT_TCP_MAX_FLOWS },
+        { "tcp-mem", required_argument, NULL, OPT_TCP_MEM },
+        { "tcp-stream-mem", required_argument, NULL, OPT_TCP_STREAM_MEM },
+        { "tcp-idle", required_argument, NULL, OPT_TCP_IDLE },
         { "hep", required_argument, NULL, OPT_HEP },
         { "hep-id", required_argument, NULL, OPT_HEP_ID },
         { "hep-key", required_argument, NULL, OPT_HEP_KEY },
@@ -236,6 +248,26 @@ int main(int argc, char **argv)
             if (!parse_uint(optarg, 1, 3600, &v))
                 return usage_error("--frag-timeout %s: must be 1..3600 seconds", optarg);
             conf.defrag.timeout_ns = v * 1000000000ull;
+            break;
+        case OPT_TCP_MAX_FLOWS:
+            if (!parse_uint(optarg, 1, 1u << 24, &v))
+                return usage_error("--tcp-max-flows %s: must be 1..16777216", optarg);
+            conf.tcp.max_flows = (unsigned)v;
+            break;
+        case OPT_TCP_MEM:
+            if (!parse_uint(optarg, 65536, 1ull << 36, &v))
+                return usage_error("--tcp-mem %s: must be 65536..68719476736", optarg);
+            conf.tcp.max_bytes = (size_t)v;
+            break;
+        case OPT_TCP_STREAM_MEM:
+            if (!parse_uint(optarg, 4096, 1u << 30, &v))
+                return usage_error("--tcp-stream-mem %s: must be 4096..1073741824", optarg);
+            conf.tcp.max_stream_bytes = (size_t)v;
+            break;
+        case OPT_TCP_IDLE:
+            if (!parse_uint(optarg, 1, 86400, &v))
+                return usage_error("--tcp-idle %s: must be 1..86400 seconds", optarg);
+            conf.tcp.idle_ns = v * 1000000000ull;
             break;
         case OPT_HEP:
             if (conf.n_outputs == TR_MAX_OUTPUTS)

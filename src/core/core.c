@@ -64,6 +64,13 @@ const char *tr_addr_format(const struct tr_addr *a, char *buf, size_t cap)
     return buf;
 }
 
+uint64_t tr_now_real_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 uint64_t tr_now_mono_ns(void)
 {
     struct timespec ts;

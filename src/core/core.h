@@ -259,6 +259,7 @@ static inline uint32_t tr_ts_usec(uint64_t ts_ns) { return (uint32_t)(ts_ns % 10
 
 /* Monotonic clock in nanoseconds, for timers that must not follow wall-clock jumps. */
 uint64_t tr_now_mono_ns(void);
+uint64_t tr_now_real_ns(void); /* wall clock, the time base of live packets' ts_ns */
 
 /* ---------------------------------------------------------------- log
  * Setup and rare events only; never per packet. */

@@ -1,4 +1,4 @@
-/* engine.c - the worker loop: inputs -> decode -> SIP -> outputs.
+/* engine.c - the worker loop: inputs -> decode -> TCP streams -> SIP -> outputs.
  *
  * Batch lifecycle: an input's dispatch() calls process_packet() for up to
  * TR_BATCH packets; each packet is decoded, parsed and written to every
@@ -30,6 +30,7 @@ struct tr_engine {
     unsigned n_outputs;
 
     struct tr_defrag *defrag;
+    struct tr_tcp_table *tcp;
     struct tr_decode_stats dstats;
     struct tr_decode_ctx dctx;
     struct tr_engine_stats st;
@@ -96,18 +97,61 @@ static bool is_sip_port(const struct tr_engine *e, uint16_t port)
 
 /* ------------------------------------------------------------ per packet */
 
-static void emit(struct tr_engine *e, const struct tr_packet *pkt, const struct tr_sip_msg *msg,
-                 struct tr_bytes payload)
+static void emit(struct tr_engine *e, const struct tr_event *ev)
 {
-    struct tr_event ev = {
-        .pkt = pkt,
-        .sip = msg,
-        .payload = payload,
-        .hep_proto_type = TR_HEP_PROTO_SIP,
-    };
     e->st.events++;
     for (unsigned i = 0; i < e->n_outputs; i++)
-        e->outputs[i].ops->write(&e->outputs[i], &ev);
+        e->outputs[i].ops->write(&e->outputs[i], ev);
+}
+
+/* Counts one SIP message by its parse result; false when it is not to be
+ * forwarded (--drop-malformed). */
+static bool count_sip(struct tr_engine *e, const struct tr_packet *pkt,
+                      const struct tr_sip_msg *msg, int rc)
+{
+    e->st.sip_msgs++;
+    if (rc != TR_OK && (pkt->flags & TR_PKT_L4_TRUNCATED)) {
+        /* The capture cut it (snap length), not the sender: say so apart
+         * from malformed, and forward what was captured. */
+        e->st.sip_cut_by_capture++;
+    } else if (rc != TR_OK) {
+        e->st.sip_malformed++;
+        e->st.sip_defects[msg->defect < TR_SIP_DEFECT_COUNT ? msg->defect : 0]++;
+        if (e->conf.drop_malformed) {
+            e->st.sip_dropped_malformed++;
+            return false;
+        }
+    }
+    return true;
+}
+
+/* A SIP message cut from a TCP stream (reasm.h says which packet and time
+ * it carries). */
+static void on_tcp_msg(void *user, const struct tr_tcp_msg *m)
+{
+    struct tr_engine *e = user;
+    if (!count_sip(e, m->pkt, m->sip, m->parse_rc))
+        return;
+    struct tr_event ev = {
+        .pkt = m->pkt,
+        .sip = m->sip,
+        .payload = m->data,
+        .hep_proto_type = TR_HEP_PROTO_SIP,
+        .websocket = m->websocket,
+    };
+    emit(e, &ev);
+}
+
+/* TCP goes through the stream table: segments of any flow on a SIP port,
+ * and of flows elsewhere that start like SIP (or SIP over WebSocket). Bare
+ * SYN/FIN/RST/ACK segments matter to it too. */
+static void process_tcp(struct tr_engine *e, const struct tr_packet *pkt)
+{
+    bool on_port = is_sip_port(e, pkt->sport) || is_sip_port(e, pkt->dport);
+    if (on_port)
+        tr_tcp_stream_add(e->tcp, pkt, on_tcp_msg, e);
+    else if (!e->conf.sip_ports_only)
+        tr_tcp_stream_offer(e->tcp, pkt, on_tcp_msg, e);
 }
 
 static void process_packet(void *user, struct tr_packet *pkt)
@@ -117,6 +161,10 @@ static void process_packet(void *user, struct tr_packet *pkt)
     e->last_pkt_ns = pkt->ts_ns;
     if (tr_decode_packet(&e->dctx, pkt) != TR_OK)
         return;
+    if (pkt->ip_proto == 6) {
+        process_tcp(e, pkt);
+        return;
+    }
     if (pkt->payload.len == 0) {
         e->st.empty_payloads++;
         return;
@@ -125,16 +173,15 @@ static void process_packet(void *user, struct tr_packet *pkt)
     if (!on_port && (e->conf.sip_ports_only || !tr_sip_probe(pkt->payload)))
         return;
 
-    /* A UDP datagram carries one message (RFC 3261 18.3); a TCP segment or
-     * SCTP chunk may carry several back to back. */
+    /* A UDP datagram carries one message (RFC 3261 18.3); an SCTP chunk
+     * may carry several back to back. */
     struct tr_bytes rest = pkt->payload;
     bool first = true;
     while (rest.len > 0) {
         struct tr_sip_msg msg;
         int rc = tr_sip_parse(rest, &msg);
         /* A first line that never ends ("hello" keep-alives, runs of junk
-         * that start like a token) is no SIP message: a datagram is whole,
-         * and a TCP segment waits for stream reassembly. */
+         * that start like a token) is no SIP message: a datagram is whole. */
         if (rc == -TR_E_TRUNCATED && !msg.is_request && msg.status == 0 &&
             msg.defect == TR_SIP_DEFECT_NO_HEADER_END)
             rc = TR_DECLINED;
@@ -143,22 +190,17 @@ static void process_packet(void *user, struct tr_packet *pkt)
                 e->st.non_sip_on_sip_port++;
             return;
         }
-        e->st.sip_msgs++;
-        if (rc != TR_OK && (pkt->flags & TR_PKT_L4_TRUNCATED)) {
-            /* The capture cut it (snap length), not the sender: say so apart
-             * from malformed, and forward what was captured. */
-            e->st.sip_cut_by_capture++;
-        } else if (rc != TR_OK) {
-            e->st.sip_malformed++;
-            e->st.sip_defects[msg.defect < TR_SIP_DEFECT_COUNT ? msg.defect : 0]++;
-            if (e->conf.drop_malformed) {
-                e->st.sip_dropped_malformed++;
-                return;
-            }
-        }
+        if (!count_sip(e, pkt, &msg, rc))
+            return;
         bool whole = pkt->ip_proto == 17 || rc != TR_OK || msg.msg_len == 0 || msg.msg_len >= rest.len;
         struct tr_bytes one = { rest.ptr, whole ? rest.len : msg.msg_len };
-        emit(e, pkt, &msg, one);
+        struct tr_event ev = {
+            .pkt = pkt,
+            .sip = &msg,
+            .payload = one,
+            .hep_proto_type = TR_HEP_PROTO_SIP,
+        };
+        emit(e, &ev);
         if (whole)
             return;
         rest.ptr += one.len;
@@ -212,6 +254,11 @@ struct tr_engine *tr_engine_open(const struct tr_engine_conf *conf, struct tr_er
         tr_err_set(err, -TR_E_NOMEM, "out of memory for the reassembly table");
         goto fail;
     }
+    e->tcp = tr_tcp_table_new(&conf->tcp);
+    if (!e->tcp) {
+        tr_err_set(err, -TR_E_NOMEM, "out of memory for the TCP stream table");
+        goto fail;
+    }
     e->dctx = (struct tr_decode_ctx){ .defrag = e->defrag, .stats = &e->dstats };
 
     for (unsigned i = 0; i < conf->n_outputs; i++) {
@@ -249,6 +296,7 @@ void tr_engine_close(struct tr_engine *e)
     for (unsigned i = 0; i < e->n_outputs; i++)
         tr_output_close(&e->outputs[i]);
     tr_defrag_free(e->defrag);
+    tr_tcp_table_free(e->tcp);
     free(e);
 }
 
@@ -280,8 +328,19 @@ static void tick(struct tr_engine *e, const struct tr_input *current)
     e->next_tick_ns = now + TR_TICK_NS;
     for (unsigned i = 0; i < e->n_outputs; i++)
         e->outputs[i].ops->tick(&e->outputs[i], now);
-    if (e->last_pkt_ns)
-        tr_defrag_expire(e->defrag, e->last_pkt_ns);
+    /* Reassembly runs on packet time; live, the wall clock also moves it
+     * on when no packet comes, so a stream behind a hole is not held for
+     * ever. */
+    uint64_t pkt_now = e->last_pkt_ns;
+    if (!current) {
+        uint64_t real = tr_now_real_ns();
+        if (real > pkt_now)
+            pkt_now = real;
+    }
+    if (pkt_now) {
+        tr_defrag_expire(e->defrag, pkt_now);
+        tr_tcp_stream_expire(e->tcp, pkt_now, on_tcp_msg, e);
+    }
     if (summary_requested) {
         summary_requested = 0;
         if (e->progress_shown)
@@ -358,6 +417,10 @@ int tr_engine_run(struct tr_engine *e)
             run_file(e, &e->inputs[i]);
     }
     run_live(e);
+    /* End of input: whole messages still held behind holes go out, partial
+     * ones are counted. */
+    tr_tcp_stream_flush(e->tcp, on_tcp_msg, e);
+    flush_outputs(e);
     if (e->progress_shown) {
         fputc('\n', stderr);
         e->progress_shown = false;
@@ -433,6 +496,41 @@ void tr_engine_print_summary(struct tr_engine *e, FILE *f)
     if (e->st.sip_cut_by_capture)
         put(f, "sip.cut_by_snaplen", e->st.sip_cut_by_capture);
     put(f, "sip.non_sip_on_sip_port", e->st.non_sip_on_sip_port);
+
+    const struct tr_tcp_stats *t = tr_tcp_stats(e->tcp);
+    put(f, "tcp.segments", t->segments);
+    put(f, "tcp.messages", t->messages);
+    put(f, "tcp.flows", t->flows_created);
+    const struct { const char *name; uint64_t v; } tcp_lines[] = {
+        {"tcp.flows_now", t->flows},
+        {"tcp.buffer_bytes", t->buffer_bytes},
+        {"tcp.closed_fin", t->flows_closed_fin},
+        {"tcp.closed_rst", t->flows_closed_rst},
+        {"tcp.idle_expired", t->flows_idle},
+        {"tcp.evicted.table_full", t->evicted_full},
+        {"tcp.evicted.memory", t->evicted_memory},
+        {"tcp.midstream", t->midstream},
+        {"tcp.retransmissions", t->retransmissions},
+        {"tcp.overlap_bytes", t->overlap_bytes},
+        {"tcp.out_of_order", t->out_of_order},
+        {"tcp.gaps", t->gaps},
+        {"tcp.gap_bytes", t->gap_bytes},
+        {"tcp.resync_skipped_bytes", t->resync_skipped},
+        {"tcp.keepalive_bytes", t->keepalive_bytes},
+        {"tcp.lost.too_big", t->too_big},
+        {"tcp.lost.incomplete", t->incomplete},
+        {"tcp.after_close", t->after_close},
+        {"tcp.no_memory", t->no_memory},
+        {"ws.upgrades", t->ws_upgrades},
+        {"ws.midstream", t->ws_midstream},
+        {"ws.messages", t->ws_messages},
+        {"ws.control_frames", t->ws_control_frames},
+        {"ws.errors", t->ws_errors},
+        {"ws.not_sip", t->ws_not_sip},
+    };
+    for (size_t i = 0; i < TR_ARRAY_LEN(tcp_lines); i++)
+        if (tcp_lines[i].v)
+            put(f, tcp_lines[i].name, tcp_lines[i].v);
 
     const struct tr_defrag_stats *r = tr_defrag_stats(e->defrag);
     put(f, "ip.fragments", r->fragments);

@@ -1,4 +1,4 @@
-/* engine.h - wires inputs, decode, SIP parsing and outputs together and runs
+/* engine.h - wires inputs, decode, TCP reassembly, SIP parsing and outputs together and runs
  * the loop. One worker thread does everything for its packets (no per-packet
  * handoff between threads): input batch -> decode -> parse -> every output's
  * write -> one flush per batch.
@@ -25,6 +25,7 @@ struct tr_engine_conf {
     bool sip_ports_only;          /* skip the content probe on other ports */
     bool drop_malformed;          /* default: malformed SIP is counted and still forwarded */
     struct tr_defrag_conf defrag;
+    struct tr_tcp_conf tcp;
     int drain_ms;                 /* offline end: how long outputs may take to empty */
     bool progress;                /* show progress on stderr (a terminal) */
 };

@@ -186,6 +186,8 @@ int tr_json_format_event(const struct tr_event *ev, bool with_payload, char *buf
         jb_puts(&b, ",\"truncated\":true");
     if (pkt->flags & TR_PKT_REASSEMBLED)
         jb_puts(&b, ",\"reassembled\":true");
+    if (ev->websocket)
+        jb_puts(&b, ",\"websocket\":true");
     if (with_payload) {
         jb_puts(&b, ",\"payload\":");
         jb_string(&b, (const char *)ev->payload.ptr, ev->payload.len);

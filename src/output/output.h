@@ -22,6 +22,7 @@ struct tr_event {
     struct tr_bytes payload;      /* the message as captured */
     uint8_t hep_proto_type;       /* TR_HEP_PROTO_* */
     struct tr_str corr_id;        /* empty for SIP (the Call-ID is in the payload) */
+    bool websocket;               /* SIP that came over WebSocket (RFC 7118) */
 };
 
 struct tr_output_conf {

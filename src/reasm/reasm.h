@@ -76,6 +76,13 @@ const struct tr_defrag_stats *tr_defrag_stats(const struct tr_defrag *d);
  * bound. Whole SIP messages are handed to a callback, one call per message.
  * Everything given up is counted by reason in struct tr_tcp_stats.
  *
+ * SIP over WebSocket (RFC 7118) on any port: a direction that carries an
+ * HTTP Upgrade to websocket (the client's GET, the server's 101) switches to
+ * WebSocket framing after it; one picked up mid-stream switches when framing
+ * resynchronises on a WebSocket frame whose payload starts with a SIP start
+ * line. Each WebSocket data message (fragments joined, unmasked, control
+ * frames skipped) is one SIP message.
+ *
  * Limits: max_flows slots (the least recently used flow is evicted when a new
  * one needs a slot), idle timeout, max_stream_bytes per direction (partial
  * message + out-of-order data; a message larger than that is skipped and
@@ -116,6 +123,12 @@ struct tr_tcp_stats {
     uint64_t incomplete;        /* partial messages lost at close, eviction, gap, idle */
     uint64_t after_close;       /* data segments for a closed direction, ignored */
     uint64_t no_memory;         /* buffer allocation failures (data dropped as a gap) */
+    uint64_t ws_upgrades;       /* directions switched to WebSocket by an HTTP Upgrade */
+    uint64_t ws_midstream;      /* directions found to carry WebSocket without one */
+    uint64_t ws_messages;       /* SIP messages delivered from WebSocket messages */
+    uint64_t ws_control_frames; /* close, ping, pong: skipped */
+    uint64_t ws_errors;         /* frames breaking RFC 6455 (framing resynchronises) */
+    uint64_t ws_not_sip;        /* WebSocket data messages that are not a SIP message */
     uint64_t flows;             /* flows in the table now (gauge) */
     uint64_t buffer_bytes;      /* bytes allocated to stream buffers now (gauge) */
 };
@@ -135,6 +148,7 @@ struct tr_tcp_msg {
     int parse_rc;                  /* TR_OK or -TR_E_MALFORMED */
     bool after_gap;                /* first message after a resync */
     bool flushed;                  /* delivered by a flush, not by a segment */
+    bool websocket;                /* came in a WebSocket message (data is unmasked) */
 };
 
 /* Called once per message. Must not call back into the table. */
@@ -152,6 +166,14 @@ void tr_tcp_table_free(struct tr_tcp_table *t); /* accepts NULL; delivers nothin
  * negative code when the segment could not be used (counted). */
 int tr_tcp_stream_add(struct tr_tcp_table *t, const struct tr_packet *pkt, tr_tcp_msg_fn cb,
                       void *user);
+
+/* Like tr_tcp_stream_add, but a segment of a flow not in the table opens
+ * one only if its payload starts like SIP: a SIP start line, an HTTP Upgrade
+ * to WebSocket, or a WebSocket frame holding a SIP start line. For ports not
+ * known to carry SIP, so that bulk TCP (HTTPS, backups) costs one lookup per
+ * segment and no table slots. Returns as tr_tcp_stream_add; 0 when ignored. */
+int tr_tcp_stream_offer(struct tr_tcp_table *t, const struct tr_packet *pkt, tr_tcp_msg_fn cb,
+                        void *user);
 
 /* Releases flows idle longer than the timeout (counted); whole messages still
  * buffered behind holes are delivered first. Call from a periodic tick with

@@ -85,13 +85,15 @@ struct half {
     uint8_t n_r;
     bool seq_known;
     bool syn_seen;
-    bool resync;    /* looking for a SIP start line */
+    bool resync;    /* looking for a SIP start line (or WebSocket frame) */
+    bool ws;        /* WebSocket framing (RFC 6455) instead of SIP framing */
     bool after_gap; /* the next message follows lost bytes */
     bool fin_known;
     bool closed;
     uint32_t isn;
     uint32_t fin_seq;
     uint64_t last_ns;
+    struct tr_ws_asm wsa; /* joins WebSocket fragments; its buffer is kept like buf */
 };
 
 struct flow_key {
@@ -233,8 +235,10 @@ void tr_tcp_table_free(struct tr_tcp_table *t)
         return;
     if (t->flows) {
         for (uint32_t i = 0; i < t->conf.max_flows; i++) {
-            free(t->flows[i].h[0].buf);
-            free(t->flows[i].h[1].buf);
+            for (int d = 0; d < 2; d++) {
+                free(t->flows[i].h[d].buf);
+                free(t->flows[i].h[d].wsa.buf);
+            }
         }
     }
     free(t->flows);
@@ -255,16 +259,23 @@ static void free_buf(struct tr_tcp_table *t, struct half *h)
         h->buf = NULL;
         h->cap = 0;
     }
+    if (h->wsa.buf) {
+        t->stats.buffer_bytes -= h->wsa.cap;
+        free(h->wsa.buf);
+        tr_ws_asm_init(&h->wsa, NULL, 0);
+    }
 }
 
-/* Clears a half's stream state; its buffer stays for reuse. */
+/* Clears a half's stream state; its buffers stay for reuse. */
 static void half_reset(struct half *h)
 {
-    uint8_t *buf = h->buf;
+    uint8_t *buf = h->buf, *ws_buf = h->wsa.buf;
     uint32_t cap = h->cap;
+    size_t ws_cap = h->wsa.cap;
     memset(h, 0, sizeof(*h));
     h->buf = buf;
     h->cap = cap;
+    tr_ws_asm_init(&h->wsa, ws_buf, ws_cap);
 }
 
 static void lru_unlink(struct tr_tcp_table *t, uint32_t idx)
@@ -314,6 +325,68 @@ static void release(struct tr_tcp_table *t, uint32_t idx, bool free_bufs)
     t->free_top = idx;
 }
 
+/* ---------------------------------------------------------------- buffers */
+
+static void release_idx(struct tr_tcp_table *t, uint32_t idx, struct ctx *outer, uint64_t *counter);
+
+/* Makes room for extra more buffer bytes in the budget: other flows are
+ * evicted, least recently used first, then buffers kept warm on free slots
+ * are freed. */
+static bool make_budget(struct ctx *c, size_t extra)
+{
+    struct tr_tcp_table *t = c->t;
+    uint32_t self = (uint32_t)(c->f - t->flows);
+    uint32_t i = t->lru_head;
+    while (i != NIL && t->stats.buffer_bytes + extra > t->conf.max_bytes) {
+        uint32_t nxt = t->flows[i].next;
+        struct flow *o = &t->flows[i];
+        if (i != self && (o->h[0].buf || o->h[1].buf || o->h[0].wsa.buf || o->h[1].wsa.buf))
+            release_idx(t, i, c, o->closed ? NULL : &t->stats.evicted_memory);
+        i = nxt;
+    }
+    for (i = t->free_top; i != NIL && t->stats.buffer_bytes + extra > t->conf.max_bytes;
+         i = t->flows[i].next) {
+        free_buf(t, &t->flows[i].h[0]);
+        free_buf(t, &t->flows[i].h[1]);
+    }
+    return t->stats.buffer_bytes + extra <= t->conf.max_bytes;
+}
+
+/* The capacity a buffer of cap bytes grows to for need bytes: doubling from
+ * BUF_MIN, at most max_stream_bytes (so possibly less than need). */
+static uint32_t grown_cap(const struct tr_tcp_table *t, uint32_t cap, size_t need)
+{
+    if (cap == 0)
+        cap = BUF_MIN;
+    while (cap < need && cap < t->conf.max_stream_bytes)
+        cap <<= 1;
+    if (cap > t->conf.max_stream_bytes)
+        cap = (uint32_t)t->conf.max_stream_bytes;
+    return cap;
+}
+
+/* Makes the WebSocket assembler's buffer hold need bytes, within the
+ * per-stream bound and the budget. False leaves it as it was: the assembler
+ * then drops the message as too big (counted). */
+static bool ws_room(struct ctx *c, struct half *h, size_t need)
+{
+    struct tr_ws_asm *a = &h->wsa;
+    if (need <= a->cap)
+        return true;
+    uint32_t cap = grown_cap(c->t, (uint32_t)a->cap, need);
+    if (cap < need || !make_budget(c, cap - a->cap))
+        return false;
+    uint8_t *nb = realloc(a->buf, cap);
+    if (!nb) {
+        c->t->stats.no_memory++;
+        return false;
+    }
+    c->t->stats.buffer_bytes += cap - a->cap;
+    a->buf = nb;
+    a->cap = cap;
+    return true;
+}
+
 /* ---------------------------------------------------------------- delivery */
 
 static void deliver(struct ctx *c, struct half *h, const uint8_t *p, size_t len,
@@ -342,9 +415,12 @@ static void deliver(struct ctx *c, struct half *h, const uint8_t *p, size_t len,
         .parse_rc = rc,
         .after_gap = h->after_gap,
         .flushed = c->flushed,
+        .websocket = h->ws,
     };
     h->after_gap = false;
     c->t->stats.messages++;
+    if (h->ws)
+        c->t->stats.ws_messages++;
     if (rc != TR_OK)
         c->t->stats.malformed++;
     c->n++;
@@ -404,11 +480,16 @@ static size_t find_start_line(const uint8_t *p, size_t len, size_t *keep)
             /* An unfinished line: tr_sip_parse declines it at once unless
              * it could still become a start line. */
             struct tr_sip_msg m;
-            if (tr_sip_parse((struct tr_bytes){p + ls, len - ls}, &m) != TR_DECLINED)
+            struct tr_ws_upgrade up;
+            struct tr_bytes rest = {p + ls, len - ls};
+            if (tr_sip_parse(rest, &m) != TR_DECLINED ||
+                tr_ws_upgrade_parse(rest, &up) != TR_DECLINED)
                 return ls;
             return len;
         }
-        if (plausible_start(p + ls, len - ls))
+        struct tr_ws_upgrade up;
+        if (plausible_start(p + ls, len - ls) ||
+            tr_ws_upgrade_parse((struct tr_bytes){p + ls, len - ls}, &up) != TR_DECLINED)
             return ls;
         size_t n = (size_t)(nl - p) - ls;
         size_t in = find_inside_line(p + ls, n, len - ls);
@@ -417,6 +498,154 @@ static size_t find_start_line(const uint8_t *p, size_t len, size_t *keep)
         ls = (size_t)(nl - p) + 1;
     }
     return len;
+}
+
+/* WebSocket resync: the offset of the first frame in [0, len) that starts a
+ * data message whose payload begins with a SIP start line, len when there is
+ * none. *keep is where a frame that cannot be judged yet (its header or the
+ * first bytes of its payload are still missing) begins, len if none. Only
+ * bytes 0x01, 0x02, 0x81, 0x82 (text or binary, RSV clear) can start such a
+ * frame, and they never occur in SIP text, so scanning plain SIP is cheap. */
+static size_t find_ws_start(const uint8_t *p, size_t len, size_t *keep)
+{
+    enum { PROBE = 256, MIN_SIP = 16 };
+    *keep = len;
+    for (size_t i = 0; i < len; i++) {
+        uint8_t b = p[i] & 0x7f;
+        if (b != TR_WS_OP_TEXT && b != TR_WS_OP_BINARY)
+            continue;
+        struct tr_ws_frame wf;
+        int rc = tr_ws_frame_parse((struct tr_bytes){p + i, len - i}, &wf);
+        if (rc == -TR_E_MALFORMED || (wf.header_len && wf.payload_len < MIN_SIP))
+            continue;
+        if (wf.header_len == 0) {
+            *keep = i;
+            return len;
+        }
+        size_t avail = len - i - wf.header_len;
+        if (avail > wf.payload_len)
+            avail = (size_t)wf.payload_len;
+        if (avail < MIN_SIP) {
+            *keep = i;
+            return len;
+        }
+        uint8_t head[PROBE];
+        size_t n = avail < PROBE ? avail : PROBE;
+        if (wf.masked)
+            tr_ws_unmask(head, p + i + wf.header_len, n, wf.mask, 0);
+        else
+            memcpy(head, p + i + wf.header_len, n);
+        if (plausible_start(head, n))
+            return i;
+    }
+    return len;
+}
+
+/* Counts the partial WebSocket message being joined (if any) as lost. */
+static void ws_lose(struct tr_tcp_stats *st, struct half *h)
+{
+    if (h->wsa.active && !h->wsa.discarding)
+        st->incomplete++;
+    h->wsa.active = h->wsa.discarding = false;
+    h->wsa.len = 0;
+}
+
+/* One whole WebSocket frame: joined into its message; a complete data
+ * message is parsed and delivered as SIP. */
+static void ws_take(struct ctx *c, struct half *h, const struct tr_ws_frame *wf)
+{
+    struct tr_tcp_stats *st = &c->t->stats;
+    if (wf->opcode >= TR_WS_OP_CLOSE) {
+        st->ws_control_frames++;
+        return;
+    }
+    size_t have = wf->opcode == TR_WS_OP_CONT ? h->wsa.len : 0;
+    if (!h->wsa.discarding || wf->opcode != TR_WS_OP_CONT)
+        ws_room(c, h, have + (size_t)wf->payload_len);
+    struct tr_bytes msg;
+    int rc = tr_ws_asm_add(&h->wsa, wf, &msg);
+    if (rc == -TR_E_FULL) {
+        st->too_big++;
+    } else if (rc == -TR_E_MALFORMED) {
+        st->ws_errors++;
+    } else if (rc == 1) {
+        struct tr_sip_msg sip;
+        int prc = tr_sip_parse(msg, &sip);
+        if (prc == TR_OK || prc == -TR_E_MALFORMED)
+            deliver(c, h, msg.ptr, msg.len, &sip, prc);
+        else
+            st->ws_not_sip++;
+    }
+}
+
+/* A frame too big to buffer: skipped by its length, and the message it
+ * belongs to is dropped (counted once, as too_big). */
+static void ws_skip_frame(struct ctx *c, struct half *h, const struct tr_ws_frame *wf)
+{
+    struct tr_ws_asm *a = &h->wsa;
+    c->t->stats.too_big += !(a->discarding && wf->opcode == TR_WS_OP_CONT);
+    if (wf->opcode != TR_WS_OP_CONT)
+        a->active = true;
+    a->len = 0;
+    a->discarding = !wf->fin;
+    if (wf->fin)
+        a->active = false;
+}
+
+/* An HTTP Upgrade at p switches the direction to WebSocket framing after
+ * it: the client's request at once, the server's response only when it is
+ * 101. Returns the bytes to consume (the header block), 0 to wait for more,
+ * or -1 when p is not an Upgrade. */
+static long take_upgrade(struct ctx *c, struct half *h, const uint8_t *p, size_t len)
+{
+    struct tr_ws_upgrade up;
+    int rc = tr_ws_upgrade_parse((struct tr_bytes){p, len}, &up);
+    if (rc == -TR_E_TRUNCATED)
+        return 0;
+    if (rc != TR_OK)
+        return -1;
+    if (up.is_request || up.status == 101) {
+        h->ws = true;
+        ws_lose(&c->t->stats, h);
+        c->t->stats.ws_upgrades++;
+    }
+    return (long)up.header_len;
+}
+
+/* Frames a direction that carries WebSocket: whole frames at the start of
+ * [p, p + len). Returns the bytes consumed. */
+static size_t frame_ws(struct ctx *c, struct half *h, const uint8_t *p, size_t len)
+{
+    struct tr_tcp_stats *st = &c->t->stats;
+    size_t max = c->t->conf.max_stream_bytes;
+    size_t pos = 0;
+    while (pos < len && !h->skip && !h->resync) {
+        struct tr_ws_frame wf;
+        int rc = tr_ws_frame_parse((struct tr_bytes){p + pos, len - pos}, &wf);
+        uint64_t total = wf.header_len + wf.payload_len;
+        if (rc == -TR_E_MALFORMED || (wf.header_len && total > SKIP_MAX)) {
+            st->ws_errors++;
+            ws_lose(st, h);
+            h->resync = true;
+            h->after_gap = true;
+            break;
+        }
+        if (wf.header_len && total > max) {
+            ws_skip_frame(c, h, &wf);
+            if (total <= len - pos) {
+                pos += (size_t)total;
+            } else {
+                h->skip = total - (len - pos);
+                pos = len;
+            }
+            continue;
+        }
+        if (rc == -TR_E_TRUNCATED)
+            break;
+        pos += (size_t)total;
+        ws_take(c, h, &wf);
+    }
+    return pos;
 }
 
 /* Frames whole SIP messages at the start of [p, p + len) (contiguous stream
@@ -436,11 +665,19 @@ static size_t frame(struct ctx *c, struct half *h, const uint8_t *p, size_t len)
             continue;
         }
         if (h->resync) {
-            size_t keep;
-            size_t at = find_start_line(p + pos, left, &keep);
+            /* A SIP start line (or HTTP Upgrade) unless the direction is
+             * known to carry WebSocket, or a WebSocket frame with SIP in
+             * it, whichever comes first. */
+            size_t keep = left, ws_keep;
+            size_t at = h->ws ? left : find_start_line(p + pos, left, &keep);
+            size_t ws_at = find_ws_start(p + pos, left, &ws_keep);
+            if (ws_at < at)
+                at = ws_at;
             if (at == left) {
-                /* Nothing yet: keep the unfinished last line, unless it is
-                 * already too long to be a start line worth waiting for. */
+                /* Nothing yet: keep what may still become a start, unless
+                 * it is already too long to be worth waiting for. */
+                if (ws_keep < keep)
+                    keep = ws_keep;
                 if (left - keep >= max)
                     keep = left;
                 st->resync_skipped += keep;
@@ -449,9 +686,21 @@ static size_t frame(struct ctx *c, struct half *h, const uint8_t *p, size_t len)
             }
             st->resync_skipped += at;
             pos += at;
+            if (at)
+                h->after_gap = true;
             h->resync = false;
             h->want = 0;
+            if (at == ws_at && !h->ws) {
+                h->ws = true;
+                st->ws_midstream++;
+            }
             continue;
+        }
+        if (h->ws) {
+            pos += frame_ws(c, h, p + pos, left);
+            if (h->resync || h->skip)
+                continue;
+            return pos;
         }
         if (p[pos] == '\r' || p[pos] == '\n') {
             st->keepalive_bytes++;
@@ -463,6 +712,13 @@ static size_t frame(struct ctx *c, struct half *h, const uint8_t *p, size_t len)
         struct tr_sip_msg msg;
         int rc = tr_sip_parse((struct tr_bytes){p + pos, left}, &msg);
         if (rc == TR_DECLINED) {
+            long n = take_upgrade(c, h, p + pos, left);
+            if (n == 0)
+                return pos;
+            if (n > 0) {
+                pos += (size_t)n;
+                continue;
+            }
             h->resync = true;
             h->after_gap = true;
             continue; /* find_start_line skips at least this line */
@@ -543,8 +799,6 @@ static void compact(struct half *h)
     h->start = 0;
 }
 
-static void release_idx(struct tr_tcp_table *t, uint32_t idx, struct ctx *outer, uint64_t *counter);
-
 /* Makes buf hold offsets up to end (end - start <= max_stream_bytes). Other
  * flows are evicted, least recently used first, to stay in the byte budget. */
 static bool ensure_room(struct ctx *c, struct half *h, uint32_t *end)
@@ -557,30 +811,11 @@ static bool ensure_room(struct ctx *c, struct half *h, uint32_t *end)
     *end -= s;
     if (*end <= h->cap)
         return true;
-    uint32_t cap = h->cap ? h->cap : BUF_MIN;
-    while (cap < *end)
-        cap <<= 1;
-    if (cap > t->conf.max_stream_bytes)
-        cap = (uint32_t)t->conf.max_stream_bytes;
+    uint32_t cap = grown_cap(t, h->cap, *end);
     if (cap < *end)
         return false;
     size_t extra = cap - h->cap;
-    uint32_t self = (uint32_t)(c->f - t->flows);
-    uint32_t i = t->lru_head;
-    while (i != NIL && t->stats.buffer_bytes + extra > t->conf.max_bytes) {
-        uint32_t nxt = t->flows[i].next;
-        struct flow *o = &t->flows[i];
-        if (i != self && (o->h[0].buf || o->h[1].buf))
-            release_idx(t, i, c, o->closed ? NULL : &t->stats.evicted_memory);
-        i = nxt;
-    }
-    /* Then buffers kept warm on free slots. */
-    for (i = t->free_top; i != NIL && t->stats.buffer_bytes + extra > t->conf.max_bytes;
-         i = t->flows[i].next) {
-        free_buf(t, &t->flows[i].h[0]);
-        free_buf(t, &t->flows[i].h[1]);
-    }
-    if (t->stats.buffer_bytes + extra > t->conf.max_bytes)
+    if (!make_budget(c, extra))
         return false;
     uint8_t *nb = realloc(h->buf, cap);
     if (!nb) {
@@ -618,10 +853,12 @@ static void absorb_ranges(struct half *h)
 /* Counts the unfinished message in [start, have) as lost. */
 static void lose_pending(struct tr_tcp_stats *st, struct half *h)
 {
-    if (h->have > h->start && !h->resync && !h->skip)
-        st->incomplete++;
-    else if (h->have > h->start)
+    bool ws_partial = h->ws && h->wsa.active && !h->wsa.discarding;
+    ws_lose(st, h);
+    if (h->have > h->start && (h->resync || h->skip))
         st->resync_skipped += h->have - h->start;
+    else if (h->have > h->start && !ws_partial)
+        st->incomplete++;
     h->want = 0;
     h->skip = 0;
 }
@@ -657,7 +894,7 @@ static void flush_flow(struct tr_tcp_table *t, uint32_t idx, struct ctx *outer)
 {
     struct flow *f = &t->flows[idx];
     for (int d = 0; d < 2; d++) {
-        if (!f->h[d].buf && !f->h[d].n_r)
+        if (!f->h[d].buf && !f->h[d].n_r && !f->h[d].wsa.active)
             continue;
         struct ctx c = {t, f, d, NULL, outer ? outer->cb : NULL, outer ? outer->user : NULL,
                         true, 0};
@@ -882,8 +1119,33 @@ static void check_fin(struct ctx *c, struct half *h)
     }
 }
 
+/* Whether a segment opening an unknown flow on a port not known for SIP
+ * looks like the start of SIP, SIP over WebSocket or its Upgrade. */
+static bool starts_like_sip(struct tr_bytes p)
+{
+    struct tr_ws_upgrade up;
+    size_t keep;
+    return tr_sip_probe(p) || tr_ws_upgrade_parse(p, &up) != TR_DECLINED ||
+           find_ws_start(p.ptr, p.len, &keep) == 0;
+}
+
+static int add_segment(struct tr_tcp_table *t, const struct tr_packet *pkt, bool open_any,
+                       tr_tcp_msg_fn cb, void *user);
+
 int tr_tcp_stream_add(struct tr_tcp_table *t, const struct tr_packet *pkt, tr_tcp_msg_fn cb,
                       void *user)
+{
+    return add_segment(t, pkt, true, cb, user);
+}
+
+int tr_tcp_stream_offer(struct tr_tcp_table *t, const struct tr_packet *pkt, tr_tcp_msg_fn cb,
+                        void *user)
+{
+    return add_segment(t, pkt, false, cb, user);
+}
+
+static int add_segment(struct tr_tcp_table *t, const struct tr_packet *pkt, bool open_any,
+                       tr_tcp_msg_fn cb, void *user)
 {
     t->stats.segments++;
     if ((pkt->src.family != TR_AF_INET && pkt->src.family != TR_AF_INET6) ||
@@ -903,6 +1165,8 @@ int tr_tcp_stream_add(struct tr_tcp_table *t, const struct tr_packet *pkt, tr_tc
         /* Only data or a SYN opens a flow: bare ACKs, FINs and RSTs of
          * unknown flows (and ACK floods) cost nothing. */
         if ((fl & F_RST) || (pkt->payload.len == 0 && !(fl & F_SYN)))
+            return 0;
+        if (!open_any && (pkt->payload.len == 0 || !starts_like_sip(pkt->payload)))
             return 0;
         idx = acquire(t, &k, hash, &c);
         c.n = 0;

@@ -25,7 +25,7 @@ struct got {
     size_t len;
     char call_id[64];
     uint64_t ts_ns;
-    bool after_gap, flushed;
+    bool after_gap, flushed, websocket;
     int rc;
     uint16_t sport;
 };
@@ -47,6 +47,7 @@ static void on_msg(void *user, const struct tr_tcp_msg *m)
     g->ts_ns = m->pkt->ts_ns;
     g->after_gap = m->after_gap;
     g->flushed = m->flushed;
+    g->websocket = m->websocket;
     g->rc = m->parse_rc;
     g->sport = m->pkt->sport;
 }
@@ -614,6 +615,207 @@ static void warm_table_reassembles_without_allocating(void **state)
     assert_int_equal(used, 0);
 }
 
+/* ---------------------------------------------------------------- WebSocket */
+
+static const char ws_get[] = "GET /sip HTTP/1.1\r\n"
+                             "Host: 10.0.0.2\r\n"
+                             "Upgrade: websocket\r\n"
+                             "Connection: Upgrade\r\n"
+                             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                             "Sec-WebSocket-Protocol: sip\r\n"
+                             "Sec-WebSocket-Version: 13\r\n"
+                             "\r\n";
+static const char ws_101[] = "HTTP/1.1 101 Switching Protocols\r\n"
+                             "Upgrade: websocket\r\n"
+                             "Connection: Upgrade\r\n"
+                             "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGJzzhZRbK+xOo=\r\n"
+                             "Sec-WebSocket-Protocol: sip\r\n"
+                             "\r\n";
+
+/* Writes one frame (RFC 6455 5.2) around payload; masked when key is set. */
+static size_t ws_frame(uint8_t *out, bool fin, uint8_t op, const uint8_t *key, const void *payload,
+                       size_t len)
+{
+    size_t n = 0;
+    out[n++] = (uint8_t)((fin ? 0x80 : 0) | op);
+    uint8_t m = key ? 0x80 : 0;
+    if (len < 126) {
+        out[n++] = (uint8_t)(m | len);
+    } else {
+        out[n++] = (uint8_t)(m | 126);
+        out[n++] = (uint8_t)(len >> 8);
+        out[n++] = (uint8_t)len;
+    }
+    if (key) {
+        memcpy(out + n, key, 4);
+        n += 4;
+    }
+    const uint8_t *p = payload;
+    for (size_t i = 0; i < len; i++)
+        out[n + i] = key ? (uint8_t)(p[i] ^ key[i % 4]) : p[i];
+    return n + len;
+}
+
+static const uint8_t key1[4] = {0x37, 0xfa, 0x21, 0x3d};
+
+static void upgraded_stream_carries_masked_fragmented_sip(void **state)
+{
+    (void)state;
+    char inv[4096];
+    size_t inv_len = make_invite(inv, sizeof(inv), "ws-frag@x", 300);
+    static uint8_t wire[8192];
+    size_t n = 0;
+    /* INVITE in three fragments with a ping between the second and third. */
+    size_t a = 100, b = 250;
+    n += ws_frame(wire + n, false, TR_WS_OP_TEXT, key1, inv, a);
+    n += ws_frame(wire + n, false, TR_WS_OP_CONT, key1, inv + a, b - a);
+    n += ws_frame(wire + n, true, TR_WS_OP_PING, key1, "hi", 2);
+    n += ws_frame(wire + n, true, TR_WS_OP_CONT, key1, inv + b, inv_len - b);
+    handshake(1000, 5000);
+    uint32_t seq = 1001;
+    assert_int_equal(adds(0, seq, ws_get, 2 * SEC), 0);
+    seq += (uint32_t)strlen(ws_get);
+    assert_int_equal(adds(1, 5001, ws_101, 2 * SEC), 0);
+    /* Cut the frames at awkward places: inside the first header, inside the
+     * 16-bit length, inside a mask key. */
+    size_t cuts[] = {1, 3, 6, 140, 141, n};
+    size_t at = 0;
+    int total = 0;
+    for (size_t i = 0; i < TR_ARRAY_LEN(cuts); i++) {
+        total += add(0, seq + (uint32_t)at, ACK | PSH, (const char *)wire + at, cuts[i] - at,
+                     (3 + i) * SEC);
+        at = cuts[i];
+    }
+    assert_int_equal(total, 1);
+    assert_int_equal(n_got, 1);
+    assert_true(got[0].websocket);
+    assert_string_equal(got[0].call_id, "ws-frag@x");
+    assert_int_equal(got[0].len, inv_len);
+    assert_memory_equal(got[0].data, inv, inv_len);
+    assert_int_equal(got[0].ts_ns, 8 * SEC);
+    assert_int_equal(stats()->ws_upgrades, 2);
+    assert_int_equal(stats()->ws_control_frames, 1);
+    assert_int_equal(stats()->ws_messages, 1);
+}
+
+static void server_frames_unmasked_and_binary_are_sip_too(void **state)
+{
+    (void)state;
+    char m1[1024], m2[1024];
+    size_t l1 = make_options(m1, sizeof(m1), "ws-srv1@x");
+    size_t l2 = make_options(m2, sizeof(m2), "ws-srv2@x");
+    uint8_t wire[4096];
+    size_t n = ws_frame(wire, true, TR_WS_OP_TEXT, NULL, m1, l1);
+    n += ws_frame(wire + n, true, TR_WS_OP_BINARY, NULL, m2, l2);
+    n += ws_frame(wire + n, true, TR_WS_OP_CLOSE, NULL, "\x03\xe8", 2);
+    handshake(1000, 5000);
+    adds(0, 1001, ws_get, 2 * SEC);
+    adds(1, 5001, ws_101, 2 * SEC);
+    assert_int_equal(add(1, 5001 + (uint32_t)strlen(ws_101), ACK | PSH, (const char *)wire, n,
+                         3 * SEC),
+                     2);
+    assert_string_equal(got[0].call_id, "ws-srv1@x");
+    assert_string_equal(got[1].call_id, "ws-srv2@x");
+    assert_true(got[0].websocket && got[1].websocket);
+    assert_int_equal(stats()->ws_control_frames, 1);
+}
+
+static void refused_upgrade_keeps_sip_framing(void **state)
+{
+    (void)state;
+    static const char refused[] = "HTTP/1.1 403 Forbidden\r\nUpgrade: websocket\r\n"
+                                  "Content-Length: 0\r\n\r\n";
+    char m[1024];
+    size_t len = make_options(m, sizeof(m), "after-403@x");
+    handshake(1000, 5000);
+    adds(1, 5001, refused, 2 * SEC);
+    assert_int_equal(add(1, 5001 + (uint32_t)strlen(refused), ACK | PSH, m, len, 3 * SEC), 1);
+    assert_false(got[0].websocket);
+    assert_int_equal(stats()->ws_upgrades, 0);
+}
+
+static void websocket_picked_up_midstream_resyncs_on_a_frame_with_sip(void **state)
+{
+    (void)state;
+    char m1[1024], m2[1024];
+    size_t l1 = make_options(m1, sizeof(m1), "ws-mid1@x");
+    size_t l2 = make_options(m2, sizeof(m2), "ws-mid2@x");
+    uint8_t wire[4096];
+    /* The tail of an earlier frame, then two whole ones. */
+    size_t n = 0;
+    n += ws_frame(wire + n, true, TR_WS_OP_TEXT, key1, m1, l1);
+    size_t cut = n - 40;
+    n += ws_frame(wire + n, true, TR_WS_OP_TEXT, key1, m1, l1);
+    n += ws_frame(wire + n, true, TR_WS_OP_TEXT, key1, m2, l2);
+    assert_int_equal(add(0, 77777, ACK | PSH, (const char *)wire + cut, n - cut, 2 * SEC), 2);
+    assert_string_equal(got[0].call_id, "ws-mid1@x");
+    assert_string_equal(got[1].call_id, "ws-mid2@x");
+    assert_true(got[0].websocket && got[0].after_gap);
+    assert_int_equal(stats()->ws_midstream, 1);
+    assert_int_equal(stats()->resync_skipped, 40);
+}
+
+static void websocket_message_that_is_not_sip_is_counted(void **state)
+{
+    (void)state;
+    static const char junk[] = "{\"hello\":\"this is json, not SIP at all\"}";
+    char m[1024];
+    size_t len = make_options(m, sizeof(m), "ws-after-junk@x");
+    uint8_t wire[2048];
+    size_t n = ws_frame(wire, true, TR_WS_OP_TEXT, key1, junk, strlen(junk));
+    n += ws_frame(wire + n, true, TR_WS_OP_TEXT, key1, m, len);
+    handshake(1000, 5000);
+    adds(0, 1001, ws_get, 2 * SEC);
+    assert_int_equal(add(0, 1001 + (uint32_t)strlen(ws_get), ACK | PSH, (const char *)wire, n,
+                         3 * SEC),
+                     1);
+    assert_int_equal(stats()->ws_not_sip, 1);
+    assert_string_equal(got[0].call_id, "ws-after-junk@x");
+}
+
+static void websocket_frame_over_the_bound_is_skipped_by_length(void **state)
+{
+    (void)state;
+    tr_tcp_table_free(t);
+    struct tr_tcp_conf conf = {.max_stream_bytes = 4096};
+    t = tr_tcp_table_new(&conf);
+    static uint8_t big[9000], wire[12000];
+    memset(big, 'x', sizeof(big));
+    char m[1024];
+    size_t len = make_options(m, sizeof(m), "ws-after-big@x");
+    size_t n = ws_frame(wire, true, TR_WS_OP_TEXT, NULL, big, sizeof(big));
+    n += ws_frame(wire + n, true, TR_WS_OP_TEXT, NULL, m, len);
+    handshake(1000, 5000);
+    adds(1, 5001, ws_101, 2 * SEC);
+    uint32_t seq = 5001 + (uint32_t)strlen(ws_101);
+    int total = 0;
+    for (size_t at = 0; at < n; at += 1000) {
+        size_t k = n - at < 1000 ? n - at : 1000;
+        total += add(1, seq + (uint32_t)at, ACK | PSH, (const char *)wire + at, k, 3 * SEC);
+    }
+    assert_int_equal(total, 1);
+    assert_string_equal(got[0].call_id, "ws-after-big@x");
+    assert_int_equal(stats()->too_big, 1);
+    assert_true(stats()->buffer_bytes <= 4 * 4096);
+}
+
+static void websocket_partial_message_at_reset_is_incomplete(void **state)
+{
+    (void)state;
+    char m[1024];
+    size_t len = make_options(m, sizeof(m), "ws-partial@x");
+    uint8_t wire[2048];
+    size_t n = ws_frame(wire, false, TR_WS_OP_TEXT, key1, m, 50);
+    handshake(1000, 5000);
+    adds(0, 1001, ws_get, 2 * SEC);
+    uint32_t seq = 1001 + (uint32_t)strlen(ws_get);
+    assert_int_equal(add(0, seq, ACK | PSH, (const char *)wire, n, 3 * SEC), 0);
+    (void)len;
+    assert_int_equal(add(1, 5001, RST, NULL, 0, 4 * SEC), 0);
+    assert_int_equal(stats()->incomplete, 1);
+    assert_int_equal(n_got, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -640,6 +842,13 @@ int main(void)
         T(endless_out_of_order_segments_stay_within_the_memory_bound),
         T(many_holes_in_one_stream_are_bounded),
         T(warm_table_reassembles_without_allocating),
+        T(upgraded_stream_carries_masked_fragmented_sip),
+        T(server_frames_unmasked_and_binary_are_sip_too),
+        T(refused_upgrade_keeps_sip_framing),
+        T(websocket_picked_up_midstream_resyncs_on_a_frame_with_sip),
+        T(websocket_message_that_is_not_sip_is_counted),
+        T(websocket_frame_over_the_bound_is_skipped_by_length),
+        T(websocket_partial_message_at_reset_is_incomplete),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
