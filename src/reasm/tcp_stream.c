@@ -569,8 +569,14 @@ static void ws_take(struct ctx *c, struct half *h, const struct tr_ws_frame *wf)
     } else if (rc == -TR_E_MALFORMED) {
         st->ws_errors++;
     } else if (rc == 1) {
+        /* The WebSocket message is the SIP message (RFC 7118 5.2): one
+         * whose headers never end is malformed SIP, not a partial one. */
         struct tr_sip_msg sip;
         int prc = tr_sip_parse(msg, &sip);
+        if (prc == -TR_E_TRUNCATED) {
+            sip.header_len = sip.msg_len = msg.len;
+            prc = -TR_E_MALFORMED;
+        }
         if (prc == TR_OK || prc == -TR_E_MALFORMED)
             deliver(c, h, msg.ptr, msg.len, &sip, prc);
         else
