@@ -130,7 +130,8 @@ int tr_ws_asm_add(struct tr_ws_asm *a, const struct tr_ws_frame *f, struct tr_by
             a->len = 0;
             rc = -TR_E_FULL;
         } else {
-            if (f->masked)
+            /* n == 0 is checked first: buf may still be NULL then. */
+            if (n && f->masked)
                 tr_ws_unmask(a->buf + a->len, f->payload.ptr, n, f->mask, 0);
             else if (n)
                 memcpy(a->buf + a->len, f->payload.ptr, n);
