@@ -68,6 +68,7 @@
 #define MAX_RANGES 16
 #define BUF_MIN 4096u
 #define SKIP_MAX (16u << 20) /* largest oversized message skipped by length */
+#define SPARE_MAX 256        /* spare buffers kept for reuse (see put_spare) */
 
 struct range {
     uint32_t off, end; /* relative to base_seq */
@@ -122,6 +123,8 @@ struct tr_tcp_table {
     uint32_t lru_head, lru_tail;
     uint32_t free_top;
     uint64_t seed;
+    uint8_t *spare[SPARE_MAX]; /* BUF_MIN buffers of closed flows, for the next flow */
+    unsigned n_spare;
 };
 
 /* What a delivery needs besides the half. */
@@ -241,6 +244,8 @@ void tr_tcp_table_free(struct tr_tcp_table *t)
             }
         }
     }
+    for (unsigned i = 0; i < t->n_spare; i++)
+        free(t->spare[i]);
     free(t->flows);
     free(t->buckets);
     free(t);
@@ -264,6 +269,29 @@ static void free_buf(struct tr_tcp_table *t, struct half *h)
         free(h->wsa.buf);
         tr_ws_asm_init(&h->wsa, NULL, 0);
     }
+}
+
+/* A closed flow keeps its slot for a while (late retransmissions), but not
+ * its buffers: small ones go to a spare list that the next flow takes from,
+ * so a table that sees many short connections holds about as many buffers
+ * as it has connections open at once, and a new flow does not allocate.
+ * Spare buffers still count in buffer_bytes. */
+static void put_spare(struct tr_tcp_table *t, struct half *h)
+{
+    if (h->buf && h->cap == BUF_MIN && t->n_spare < SPARE_MAX) {
+        t->spare[t->n_spare++] = h->buf;
+        h->buf = NULL;
+        h->cap = 0;
+    }
+    if (h->wsa.buf && h->wsa.cap == BUF_MIN && t->n_spare < SPARE_MAX) {
+        t->spare[t->n_spare++] = h->wsa.buf;
+        tr_ws_asm_init(&h->wsa, NULL, 0);
+    }
+}
+
+static uint8_t *take_spare(struct tr_tcp_table *t)
+{
+    return t->n_spare ? t->spare[--t->n_spare] : NULL;
 }
 
 /* Clears a half's stream state; its buffers stay for reuse. */
@@ -335,19 +363,24 @@ static void release_idx(struct tr_tcp_table *t, uint32_t idx, struct ctx *outer,
 static bool make_budget(struct ctx *c, size_t extra)
 {
     struct tr_tcp_table *t = c->t;
+    while (t->n_spare && t->stats.buffer_bytes + extra > t->conf.max_bytes) {
+        free(take_spare(t));
+        t->stats.buffer_bytes -= BUF_MIN;
+    }
+    uint32_t i;
+    for (i = t->free_top; i != NIL && t->stats.buffer_bytes + extra > t->conf.max_bytes;
+         i = t->flows[i].next) {
+        free_buf(t, &t->flows[i].h[0]);
+        free_buf(t, &t->flows[i].h[1]);
+    }
     uint32_t self = (uint32_t)(c->f - t->flows);
-    uint32_t i = t->lru_head;
+    i = t->lru_head;
     while (i != NIL && t->stats.buffer_bytes + extra > t->conf.max_bytes) {
         uint32_t nxt = t->flows[i].next;
         struct flow *o = &t->flows[i];
         if (i != self && (o->h[0].buf || o->h[1].buf || o->h[0].wsa.buf || o->h[1].wsa.buf))
             release_idx(t, i, c, o->closed ? NULL : &t->stats.evicted_memory);
         i = nxt;
-    }
-    for (i = t->free_top; i != NIL && t->stats.buffer_bytes + extra > t->conf.max_bytes;
-         i = t->flows[i].next) {
-        free_buf(t, &t->flows[i].h[0]);
-        free_buf(t, &t->flows[i].h[1]);
     }
     return t->stats.buffer_bytes + extra <= t->conf.max_bytes;
 }
@@ -373,6 +406,10 @@ static bool ws_room(struct ctx *c, struct half *h, size_t need)
     struct tr_ws_asm *a = &h->wsa;
     if (need <= a->cap)
         return true;
+    if (!a->buf && need <= BUF_MIN && (a->buf = take_spare(c->t)) != NULL) {
+        a->cap = BUF_MIN;
+        return true;
+    }
     uint32_t cap = grown_cap(c->t, (uint32_t)a->cap, need);
     if (cap < need || !make_budget(c, cap - a->cap))
         return false;
@@ -817,6 +854,10 @@ static bool ensure_room(struct ctx *c, struct half *h, uint32_t *end)
     *end -= s;
     if (*end <= h->cap)
         return true;
+    if (!h->buf && *end <= BUF_MIN && (h->buf = take_spare(t)) != NULL) {
+        h->cap = BUF_MIN;
+        return true;
+    }
     uint32_t cap = grown_cap(t, h->cap, *end);
     if (cap < *end)
         return false;
@@ -1119,9 +1160,11 @@ static void check_fin(struct ctx *c, struct half *h)
     if (f->h[0].closed && f->h[1].closed && !f->closed) {
         f->closed = true;
         c->t->stats.flows_closed_fin++;
-        for (int d = 0; d < 2; d++)
+        for (int d = 0; d < 2; d++) {
+            put_spare(c->t, &f->h[d]);
             if (c->t->stats.buffer_bytes > c->t->conf.max_bytes / 2)
                 free_buf(c->t, &f->h[d]);
+        }
     }
 }
 

@@ -12,6 +12,8 @@ that two sources can be printed as sorted lines and diffed:
 Subcommands (all print to stdout):
     freeport udp|tcp|both           a free 127.0.0.1 port (both: free for UDP and TCP)
     expect PCAP                     JSON list: one record per SIP message, as tshark sees it
+                                    (SIP over TCP: with TCP desegmentation, several messages per
+                                    segment, messages over several segments; see expect_stream)
     hep PCAP PORT...                JSON {"pdus": [...], "problems": [...]}: every HEP PDU on
                                     udp/tcp PORT as decoded by tshark + hep.lua, plus framing
                                     problems (expert info, chunk lengths, datagram/stream sums)
@@ -94,27 +96,139 @@ def norm_ip(s):
     return str(ipaddress.ip_address(s)) if s else ""
 
 
+TCP_DESEGMENT = ["-o", "tcp.desegment_tcp_streams:TRUE", "-o", "sip.desegment_headers:TRUE",
+                 "-o", "sip.desegment_body:TRUE"]
+
+
 def expect(pcap):
     fields = ["frame.number", "frame.time_epoch", "ip.src", "ip.dst", "ipv6.src", "ipv6.dst",
               "udp.srcport", "udp.dstport", "tcp.srcport", "tcp.dstport", "sip.Call-ID",
               "sip.Method", "sip.Status-Code", "udp.payload", "tcp.payload"]
+    rows = tshark_fields(pcap, fields, "sip")
+    if any(r["tcp.srcport"] for r in rows):
+        # SIP over TCP: one fields row per frame and the segment's bytes do not describe a
+        # stream, where a frame can end several SIP messages and a message can span frames.
+        return expect_udp_rows(rows) + expect_stream(pcap)
+    return expect_udp_rows(rows)
+
+
+def expect_udp_rows(rows):
     out = []
-    for r in tshark_fields(pcap, fields, "sip"):
+    for r in rows:
+        if not r["udp.srcport"]:
+            continue
         v6 = bool(r["ipv6.src"])
-        udp = bool(r["udp.srcport"])
         out.append({
             "frame": int(r["frame.number"]),
             "ts_us": ts_us_of(r["frame.time_epoch"]),
             "family": 10 if v6 else 2,
-            "ip_proto": 17 if udp else 6,
+            "ip_proto": 17,
             "src": norm_ip(r["ipv6.src"] if v6 else r["ip.src"]),
             "dst": norm_ip(r["ipv6.dst"] if v6 else r["ip.dst"]),
-            "sport": int(r["udp.srcport"] or r["tcp.srcport"]),
-            "dport": int(r["udp.dstport"] or r["tcp.dstport"]),
+            "sport": int(r["udp.srcport"]),
+            "dport": int(r["udp.dstport"]),
             "call_id": r["sip.Call-ID"],
             "method": r["sip.Method"] or r["sip.Status-Code"],
-            "payload_hex": (r["udp.payload"] or r["tcp.payload"]).replace(":", "").lower(),
+            "payload_hex": r["udp.payload"].replace(":", "").lower(),
         })
+    return out
+
+
+def follow_tcp(pcap, streams):
+    """tshark's own reassembly of each TCP stream: {stream: {(addr, port): bytes sent by it}}."""
+    cmd = ["tshark", "-n", "-r", pcap, "-q"] + TCP_DESEGMENT
+    for st in streams:
+        cmd += ["-z", "follow,tcp,raw,%d" % st]
+    res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if res.returncode != 0:
+        die("tshark follow failed: %s" % res.stderr.strip())
+    out, cur, nodes = {}, None, {}
+    for line in res.stdout.splitlines():
+        if line.startswith("Filter: tcp.stream eq "):
+            cur = int(line.split()[-1])
+            out[cur] = {}
+            nodes = {}
+        elif cur is not None and line.startswith("Node "):
+            which, _, addr = line[5:].partition(": ")
+            host, _, port = addr.rpartition(":")
+            nodes[which] = (norm_ip(host.strip("[]")), int(port))
+            out[cur][nodes[which]] = bytearray()
+        elif cur is not None and line.strip() and not line.startswith("="):
+            sender = nodes["1" if line.startswith("\t") else "0"]
+            out[cur][sender] += bytes.fromhex(line.strip())
+    return out
+
+
+def expect_stream(pcap):
+    """One record per SIP-over-TCP message as tshark sees it with TCP desegmentation on: the
+    frame tshark shows a message in is the segment that completes it (its time is the message's
+    time); each "sip" layer of a frame is one message, its size the message's length.  The
+    message bytes are cut, in order, from tshark's follow-stream bytes of that direction, so
+    they are checked to tile the stream exactly (CR/LF keep-alives between messages allowed)."""
+    import xml.etree.ElementTree as ET
+    cmd = ["tshark", "-n", "-r", pcap, "-Y", "sip and tcp", "-T", "pdml"] + TCP_DESEGMENT
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    pkts = []
+    for _, el in ET.iterparse(proc.stdout):
+        if el.tag != "packet":
+            continue
+        f, msgs = {}, []
+        for proto in el.iter("proto"):
+            name = proto.get("name")
+            if name == "sip":
+                m = {"size": int(proto.get("size")), "call_id": "", "method": ""}
+                for fld in proto.iter("field"):
+                    n = fld.get("name")
+                    if n == "sip.Call-ID" and not m["call_id"]:
+                        m["call_id"] = fld.get("show")
+                    elif n in ("sip.Method", "sip.Status-Code") and not m["method"]:
+                        m["method"] = fld.get("show")
+                msgs.append(m)
+            elif name in ("frame", "ip", "ipv6", "tcp"):
+                for fld in proto.iter("field"):
+                    f.setdefault(fld.get("name"), fld.get("show"))
+        pkts.append((f, msgs))
+        el.clear()
+    err = proc.stderr.read().decode(errors="replace")
+    if proc.wait() != 0:
+        die("tshark failed: %s" % err.strip())
+    streams = follow_tcp(pcap, sorted({int(f["tcp.stream"]) for f, _ in pkts}))
+    pos = {}
+    out = []
+    for f, msgs in pkts:
+        v6 = "ipv6.src" in f
+        src = norm_ip(f["ipv6.src"] if v6 else f["ip.src"])
+        dst = norm_ip(f["ipv6.dst"] if v6 else f["ip.dst"])
+        sport, dport = int(f["tcp.srcport"]), int(f["tcp.dstport"])
+        key = (int(f["tcp.stream"]), src, sport)
+        data = streams[key[0]][(src, sport)]
+        for m in msgs:
+            at = pos.get(key, 0)
+            while data[at:at + 2] == b"\r\n":
+                at += 2
+            body = bytes(data[at:at + m["size"]])
+            first = body.split(b"\r\n", 1)[0].decode("latin-1")
+            want = "SIP/2.0 " + m["method"] if m["method"].isdigit() else m["method"] + " "
+            if len(body) != m["size"] or not first.startswith(want):
+                die("frame %s: SIP message %r (%d bytes) is not at offset %d of the %s:%d stream "
+                    "(found %r)" % (f["frame.number"], m["method"], m["size"], at, src, sport,
+                                    first[:60]))
+            pos[key] = at + m["size"]
+            out.append({
+                "frame": int(f["frame.number"]),
+                "ts_us": ts_us_of(f["frame.time_epoch"]),
+                "family": 10 if v6 else 2,
+                "ip_proto": 6,
+                "src": src, "dst": dst, "sport": sport, "dport": dport,
+                "call_id": m["call_id"],
+                "method": m["method"],
+                "payload_hex": body.hex(),
+            })
+    for (st, src, sport), at in sorted(pos.items()):
+        rest = bytes(streams[st][(src, sport)][at:])
+        if rest.strip(b"\r\n"):
+            die("stream %d %s:%d: %d bytes after the last SIP message tshark found"
+                % (st, src, sport, len(rest)))
     return out
 
 
