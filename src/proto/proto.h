@@ -206,9 +206,325 @@ struct tr_ws_upgrade {
 int tr_ws_upgrade_parse(struct tr_bytes in, struct tr_ws_upgrade *out);
 
 /* ================================================================ SDP
- * (sdp.c) -- section owned by the SDP work (issue 5). */
+ * (sdp.c) -- section owned by the SDP work (issue 5).
+ * Session Description Protocol (RFC 8866, which replaced RFC 4566): only what
+ * media correlation needs. Connection data "c=" (RFC 8866 5.7: IN IP4 / IN
+ * IP6, TTL and count suffixes tolerated, the first address kept), media
+ * descriptions "m=" (5.14: type, port, optional /count, proto), the RTCP
+ * attribute "a=rtcp:PORT [IN IP4|IP6 ADDR]" (RFC 3605 section 2.1),
+ * "a=rtcp-mux" (RFC 5761 section 5.1.1; "a=rtcp-mux-only", RFC 8858, implies
+ * it) and the direction attributes (RFC 8866 6.7). Port 0 marks a disabled
+ * stream (RFC 3264 section 8.2). Lines end with CRLF or LF; lines that do not
+ * parse are skipped and counted, never fatal. Views point into the body.
+ */
+
+#define TR_SDP_MAX_MEDIA 8 /* m= lines stored; more are counted in n_media_total */
+
+enum tr_sdp_dir { TR_SDP_SENDRECV, TR_SDP_SENDONLY, TR_SDP_RECVONLY, TR_SDP_INACTIVE };
+
+struct tr_sdp_media {
+    struct tr_str type;       /* "audio", "video", "image", "application", ... */
+    struct tr_str proto;      /* "RTP/AVP", "UDP/TLS/RTP/SAVPF", "udptl", ... */
+    uint16_t port;            /* 0: disabled stream, or the m= line did not parse */
+    uint16_t n_ports;         /* "m=video 49170/2 ...": 2; otherwise 1 */
+    struct tr_addr addr;      /* this section's c= if any, else the session c=;
+                               * TR_AF_NONE if neither, or if c= names a host (FQDN).
+                               * May be unspecified (0.0.0.0: hold, RFC 3264 8.4) */
+    bool media_conn;          /* addr came from a c= inside this section */
+    uint16_t rtcp_port;       /* a=rtcp port; 0 if absent */
+    struct tr_addr rtcp_addr; /* a=rtcp address; TR_AF_NONE if absent (addr applies) */
+    bool rtcp_mux;            /* a=rtcp-mux in this section or at session level */
+    bool malformed;           /* the m= line did not parse (port 0); its attributes
+                               * are still attached to it, not to the previous one */
+    uint8_t dir;              /* enum tr_sdp_dir: section, else session, else sendrecv */
+};
+
+struct tr_sdp {
+    struct tr_addr session_addr; /* session-level c=; TR_AF_NONE if absent */
+    unsigned n_media;            /* entries filled in media[] */
+    unsigned n_media_total;      /* m= lines seen; above TR_SDP_MAX_MEDIA they are
+                                  * counted here, not stored, their lines ignored */
+    unsigned n_junk;             /* non-empty lines that are not "x=..." or whose
+                                  * c=, m= or a=rtcp value did not parse */
+    bool unterminated;           /* the last line has no line end: it may have been cut
+                                  * (it is parsed anyway) */
+    struct tr_sdp_media media[TR_SDP_MAX_MEDIA];
+};
+
+/* Parses an SDP body. Returns TR_OK (out filled; n_media may be 0) or
+ * TR_DECLINED when the first non-empty line is not "v=" (not SDP; out is
+ * zeroed). Reads only inside body; needs no NUL terminator; never allocates. */
+int tr_sdp_parse(struct tr_bytes body, struct tr_sdp *out);
 
 /* ================================================================ RTCP
- * (rtcp.c, rtcpxr.c) -- section owned by the RTCP work (issue 5). */
+ * (rtcp.c, rtcp_json.c, vq.c) -- section owned by the RTCP work (issue 5).
+ *
+ * rtcp.c: RTCP compound packets (RFC 3550 section 6: SR 6.4.1, RR 6.4.2,
+ * SDES 6.5, BYE 6.6, APP 6.7; validity checks appendix A.2), reduced-size
+ * RTCP (RFC 5506), feedback packets (RFC 4585, counted only) and XR (RFC
+ * 3611 section 3, VoIP metrics block section 4.7). The probe keeps RTP out
+ * even on a muxed port (RFC 5761 section 4).
+ * rtcp_json.c: the JSON body of HEP type 5 that HOMER reads (docs/rtcp.md).
+ * vq.c: the SIP PUBLISH body application/vq-rtcpxr (RFC 6035 section 4.6).
+ *
+ * The results are fixed-size structs of views into the packet: no
+ * allocation, nothing copied; what does not fit is counted, not kept.
+ */
+
+enum {
+    TR_RTCP_SR = 200,
+    TR_RTCP_RR = 201,
+    TR_RTCP_SDES = 202,
+    TR_RTCP_BYE = 203,
+    TR_RTCP_APP = 204,
+    TR_RTCP_RTPFB = 205, /* RFC 4585 transport-layer feedback */
+    TR_RTCP_PSFB = 206,  /* RFC 4585 payload-specific feedback */
+    TR_RTCP_XR = 207,    /* RFC 3611 extended report */
+};
+
+enum {
+    TR_RTCP_SDES_CNAME = 1, /* RFC 3550 6.5.1; NAME 2, EMAIL 3, PHONE 4, LOC 5, TOOL 6, NOTE 7, PRIV 8 */
+    TR_RTCP_XR_VOIP_METRICS = 7, /* RFC 3611 4.7 block type */
+};
+
+#define TR_RTCP_MAX_BLOCKS 64 /* report blocks kept (a packet holds at most 31; SR + RR...) */
+#define TR_RTCP_MAX_SDES 16   /* SDES items kept, all chunks together */
+#define TR_RTCP_MAX_BYE 16    /* BYE SSRC/CSRCs kept */
+#define TR_RTCP_MAX_APP 4     /* APP packets kept */
+#define TR_RTCP_MAX_XR 16     /* XR report blocks kept (any type) */
+#define TR_RTCP_MAX_VOIP 4    /* XR VoIP metrics blocks decoded */
+
+/* Why a packet is malformed (the first problem found). */
+#define TR_RTCP_DEFECTS(X)                                                  \
+    X(NONE, "none")                                                         \
+    X(VERSION, "bad_version")          /* a packet after the first is not V=2 */ \
+    X(TYPE, "bad_packet_type")         /* a packet type outside 192..223 */  \
+    X(LENGTH, "length_past_end")       /* a length field runs past the datagram */ \
+    X(TRAILING, "trailing_bytes")      /* 1..3 bytes left after the last packet */ \
+    X(PADDING, "bad_padding")          /* P on a packet not last, or a bad count */ \
+    X(SHORT, "packet_too_short")       /* content shorter than its count says */ \
+    X(SDES, "bad_sdes")                /* item past the packet, no END item */ \
+    X(BYE, "bad_bye_reason")           /* reason past the packet */          \
+    X(XR, "bad_xr_block")              /* block past the packet, short VoIP block */
+
+#define TR_RTCP_DEFECT_ENUM(id, name) TR_RTCP_DEFECT_##id,
+enum tr_rtcp_defect { TR_RTCP_DEFECTS(TR_RTCP_DEFECT_ENUM) TR_RTCP_DEFECT_COUNT };
+#undef TR_RTCP_DEFECT_ENUM
+
+const char *tr_rtcp_defect_name(enum tr_rtcp_defect d);
+
+struct tr_rtcp_sender_info {   /* RFC 3550 6.4.1 */
+    uint32_t ntp_sec;          /* NTP timestamp, seconds since 1900-01-01 (wire MSW) */
+    uint32_t ntp_frac;         /* NTP fraction, units of 2^-32 s (wire LSW) */
+    uint32_t ntp_usec;         /* ntp_frac in microseconds: floor(frac * 10^6 / 2^32), 0..999999 */
+    uint32_t rtp_ts;
+    uint32_t packets;          /* sender's packet count */
+    uint32_t octets;           /* sender's payload octet count */
+};
+
+struct tr_rtcp_report_block {  /* RFC 3550 6.4.1, 24 bytes on the wire */
+    uint32_t reporter_ssrc;    /* SSRC of the SR/RR that carried the block */
+    uint32_t ssrc;             /* SSRC_n: the source reported on */
+    uint8_t fraction_lost;     /* fixed point, lost/expected * 256 */
+    int32_t cum_lost;          /* cumulative lost: signed 24 bits, sign-extended (< 0 with duplicates) */
+    uint32_t ext_high_seq;     /* extended highest sequence number received */
+    uint32_t jitter;           /* interarrival jitter, RTP timestamp units */
+    uint32_t lsr;              /* middle 32 bits of the last SR's NTP timestamp */
+    uint32_t dlsr;             /* delay since last SR, units of 1/65536 s */
+};
+
+struct tr_rtcp_sdes_item {     /* RFC 3550 6.5 */
+    uint32_t ssrc;             /* the chunk's SSRC/CSRC */
+    uint8_t type;              /* TR_RTCP_SDES_CNAME ...; PRIV (8) text keeps its prefix length octet */
+    struct tr_bytes text;      /* 0..255 bytes, any values: attacker-controlled */
+};
+
+struct tr_rtcp_app {           /* RFC 3550 6.7 */
+    uint32_t ssrc;
+    uint8_t subtype;           /* the 5-bit count field */
+    uint8_t name[4];           /* four octets, meant to be ASCII (not checked) */
+    struct tr_bytes data;      /* application-dependent data (padding removed) */
+};
+
+struct tr_rtcp_xr_block {      /* RFC 3611 section 3 */
+    uint32_t xr_ssrc;          /* SSRC of the XR packet's sender */
+    uint8_t type;              /* BT */
+    uint8_t type_specific;
+    uint16_t length;           /* block length field: 32-bit words - 1, header included */
+    struct tr_bytes body;      /* the block after its 4-byte header */
+};
+
+struct tr_rtcp_voip_metrics {  /* RFC 3611 4.7, wire values (units as in the RFC) */
+    uint32_t xr_ssrc;          /* SSRC of the XR packet's sender */
+    uint32_t ssrc;             /* SSRC of source */
+    uint8_t loss_rate, discard_rate;       /* fraction * 256 */
+    uint8_t burst_density, gap_density;    /* fraction * 256 */
+    uint16_t burst_duration, gap_duration; /* ms */
+    uint16_t round_trip_delay, end_system_delay; /* ms */
+    int8_t signal_level, noise_level;      /* dBm0; 127 = unavailable */
+    uint8_t rerl, gmin;                    /* dB (127 = unavailable); gap threshold */
+    uint8_t r_factor, ext_r_factor;        /* 0..100; 127 = unavailable */
+    uint8_t mos_lq, mos_cq;                /* MOS * 10 (10..50); 127 = unavailable */
+    uint8_t rx_config;                     /* PLC (2 bits), JBA (2), JB rate (4) */
+    uint16_t jb_nominal, jb_maximum, jb_abs_max; /* ms */
+};
+
+struct tr_rtcp {
+    uint16_t n_packets;        /* RTCP packets walked in the compound */
+    uint8_t first_type;        /* packet type of the first packet */
+    bool reduced_size;         /* first packet is neither SR nor RR (RFC 5506) */
+    uint16_t n_by_type[8];     /* packets of type 200 + i */
+    uint16_t n_other_type;     /* packets of types 192..199, 208..223 (skipped) */
+    enum tr_rtcp_defect defect;
+
+    /* The reporter: the first SR or RR; in a reduced-size packet without
+     * one, the first packet's type and SSRC. */
+    uint8_t type;              /* TR_RTCP_SR, TR_RTCP_RR, or first_type */
+    uint32_t ssrc;
+    bool has_sender_info;      /* an SR was seen: si is its sender info */
+    struct tr_rtcp_sender_info si;
+
+    uint16_t n_blocks;         /* report blocks of every SR and RR, in order */
+    struct tr_rtcp_report_block blocks[TR_RTCP_MAX_BLOCKS];
+
+    bool has_sdes;             /* an SDES chunk was seen */
+    uint32_t sdes_ssrc;        /* SSRC of the first SDES chunk */
+    struct tr_bytes cname;     /* first CNAME item (len 0 if none) */
+    uint16_t n_sdes;
+    struct tr_rtcp_sdes_item sdes[TR_RTCP_MAX_SDES];
+
+    bool has_bye;
+    uint16_t n_bye;
+    uint32_t bye_ssrc[TR_RTCP_MAX_BYE];
+    struct tr_bytes bye_reason; /* of the first BYE that has one */
+
+    uint16_t n_app;
+    struct tr_rtcp_app app[TR_RTCP_MAX_APP];
+
+    uint16_t n_xr;             /* XR blocks of every XR packet, in order */
+    struct tr_rtcp_xr_block xr[TR_RTCP_MAX_XR];
+    uint16_t n_voip;           /* VoIP metrics blocks decoded, in order */
+    struct tr_rtcp_voip_metrics voip[TR_RTCP_MAX_VOIP];
+
+    /* Dropped because the arrays above were full. */
+    uint16_t n_blocks_dropped, n_sdes_dropped, n_bye_dropped, n_app_dropped;
+    uint16_t n_xr_dropped, n_voip_dropped;
+};
+
+/* Strict test that a UDP payload is one RTCP compound packet (RFC 3550 A.2
+ * plus structure): every packet V=2 and of type 192..223; the first of type
+ * 200..207 (SR or RR; any other is reduced-size RTCP, RFC 5506); lengths
+ * chain to exactly the end of the datagram; only the last packet padded, with
+ * a count that fits; each known type's counts fit its length exactly (SDES
+ * chunks, BYE reason, XR blocks walk to the end; APP names are printable;
+ * feedback FMT is not 0; a BYE names at least one source). An
+ * SR/RR with profile-specific extension bytes is accepted only when another
+ * packet follows it. That rejects random data and RTP, whose M bit + payload
+ * type 72..79 looks like types 200..207 (RFC 5761 section 4). */
+bool tr_rtcp_probe(struct tr_bytes p);
+
+/* Decodes a compound packet into out (fully reset first). Returns
+ *   TR_OK           every packet decoded
+ *   TR_DECLINED     the first 4 bytes are not an RTCP header (V=2, type 192..223)
+ *   -TR_E_TRUNCATED a length runs past the datagram (defect LENGTH)
+ *   -TR_E_MALFORMED out->defect says what; every packet before (and, when the
+ *                   lengths still chain, after) the bad one is decoded
+ * Unlike the probe it accepts any RTCP type first and extension bytes. Reads
+ * only inside p; views in out point into p. */
+int tr_rtcp_parse(struct tr_bytes p, struct tr_rtcp *out);
+
+/* Microseconds since the UNIX epoch of an NTP timestamp. Seconds below
+ * 2^31 are taken as NTP era 1 (from 2036-02-07), so the result stays right
+ * across the 2036 wrap; the fraction is rounded down to the microsecond. */
+uint64_t tr_rtcp_ntp_to_unix_usec(uint32_t ntp_sec, uint32_t ntp_frac);
+
+/* Largest body tr_rtcp_json can produce, NUL included: every array full and
+ * every SDES byte escaped as \u00XX. */
+#define TR_RTCP_JSON_MAX 49152
+
+/* Writes the HEP type 5 JSON body for r (key set and units: docs/rtcp.md) and
+ * a NUL after it. Returns the length without the NUL, or -TR_E_FULL when cap
+ * is too small (buf then holds an unterminated prefix). Never writes past
+ * cap; cap >= TR_RTCP_JSON_MAX always suffices. */
+int tr_rtcp_json(const struct tr_rtcp *r, char *buf, size_t cap);
+
+/* -------------------------------------------------- vq-rtcpxr (vq.c)
+ * RFC 6035 section 4.6: the body of a SIP PUBLISH (or NOTIFY) with
+ * Content-Type application/vq-rtcpxr. Line oriented, "Name: value", metric
+ * lines hold "KEY=value" parameters; folded lines are joined. */
+
+enum tr_vq_report {
+    TR_VQ_NONE = 0,
+    TR_VQ_SESSION,   /* VQSessionReport */
+    TR_VQ_INTERVAL,  /* VQIntervalReport */
+    TR_VQ_ALERT,     /* VQAlertReport */
+};
+
+/* Numeric metric parameters (RFC 6035 section 4.6 ABNF), in output order:
+ * X(id, key as in the RFC). Values are kept in thousandths (NLR=5.0 -> 5000). */
+#define TR_VQ_NUM_METRICS(X)                                                 \
+    X(PT, "PT") X(SR, "SR") X(FD, "FD") X(FO, "FO") X(FPP, "FPP")            \
+    X(PPS, "PPS") X(PLC, "PLC")                                              \
+    X(JBA, "JBA") X(JBR, "JBR") X(JBN, "JBN") X(JBM, "JBM") X(JBX, "JBX")    \
+    X(NLR, "NLR") X(JDR, "JDR")                                              \
+    X(BLD, "BLD") X(BD, "BD") X(GLD, "GLD") X(GD, "GD") X(GMIN, "GMIN")      \
+    X(RTD, "RTD") X(ESD, "ESD") X(SOWD, "SOWD") X(IAJ, "IAJ") X(MAJ, "MAJ")  \
+    X(SL, "SL") X(NL, "NL") X(RERL, "RERL")                                  \
+    X(RLQ, "RLQ") X(RCQ, "RCQ") X(EXTRI, "EXTRI") X(EXTRO, "EXTRO")          \
+    X(MOSLQ, "MOSLQ") X(MOSCQ, "MOSCQ")
+
+/* Text metric parameters, kept as views. */
+#define TR_VQ_TEXT_METRICS(X)                                                \
+    X(START, "START") X(STOP, "STOP") X(PD, "PD") X(FMTP, "FMTP")            \
+    X(SSUP, "SSUP") X(RLQEST, "RLQEstAlg") X(RCQEST, "RCQEstAlg")            \
+    X(EXTRIEST, "EXTRIEstAlg") X(EXTROEST, "EXTROEstAlg")                    \
+    X(MOSLQEST, "MOSLQEstAlg") X(MOSCQEST, "MOSCQEstAlg") X(QOEEST, "QoEEstAlg")
+
+#define TR_VQ_NUM_ENUM(id, key) TR_VQ_N_##id,
+#define TR_VQ_TEXT_ENUM(id, key) TR_VQ_T_##id,
+enum tr_vq_num { TR_VQ_NUM_METRICS(TR_VQ_NUM_ENUM) TR_VQ_N_NUM };
+enum tr_vq_text { TR_VQ_TEXT_METRICS(TR_VQ_TEXT_ENUM) TR_VQ_N_TEXT };
+#undef TR_VQ_NUM_ENUM
+#undef TR_VQ_TEXT_ENUM
+
+struct tr_vq_metrics {         /* one LocalMetrics: / RemoteMetrics: block */
+    bool present;
+    uint64_t num_set;          /* bit i: num[i] (TR_VQ_N_<KEY>) was given */
+    int64_t num[TR_VQ_N_NUM];  /* thousandths; fraction digits past 3 are cut */
+    struct tr_str text[TR_VQ_N_TEXT]; /* len 0 (ptr NULL) when absent; FMTP without quotes */
+};
+
+struct tr_vq_addr {            /* LocalAddr / RemoteAddr: IP= PORT= SSRC= */
+    struct tr_str ip;
+    int32_t port;              /* -1 when absent or not a port number */
+    struct tr_str ssrc;        /* as written: "0x2468abcd", some phones write decimal */
+};
+
+struct tr_vq {
+    enum tr_vq_report report;
+    bool call_term;            /* "VQSessionReport: CallTerm" */
+    struct tr_str alert_type, alert_severity, alert_dir; /* VQAlertReport Type= Severity= Dir= */
+    struct tr_str call_id;     /* CallID: the correlation id */
+    struct tr_str local_id, remote_id, orig_id, local_group, remote_group;
+    struct tr_str local_mac, remote_mac, dialog_id;
+    struct tr_str from_id, to_id; /* pre-RFC phones (FromID:/ToID:) */
+    struct tr_vq_addr local_addr, remote_addr;
+    struct tr_vq_metrics local, remote; /* "Metrics:" (alerts) counts as local */
+    uint16_t n_unknown;        /* lines and parameters not recognised (skipped) */
+    uint16_t n_bad_values;     /* numeric parameters that were not numbers (skipped) */
+};
+
+/* Parses a vq-rtcpxr body. Returns TR_OK when a VQSessionReport,
+ * VQIntervalReport or VQAlertReport line is found (fields found are set,
+ * call_id may still be empty), TR_DECLINED otherwise. Names and parameter
+ * keys are case-insensitive; CR LF or LF line ends; reads only inside body. */
+int tr_vq_parse(struct tr_bytes body, struct tr_vq *out);
+
+/* The most tr_vq_json can write for a body of n bytes, NUL included. */
+#define TR_VQ_JSON_MAX(n) (6 * (size_t)(n) + 8192)
+
+/* Writes v as a JSON object (docs/rtcp.md) and a NUL. Returns the length
+ * without the NUL or -TR_E_FULL; never writes past cap. */
+int tr_vq_json(const struct tr_vq *v, char *buf, size_t cap);
 
 #endif
