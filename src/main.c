@@ -41,6 +41,15 @@ static void usage(FILE *f)
           "  --tcp-mem BYTES      TCP stream buffers, all flows (default 67108864)\n"
           "  --tcp-stream-mem BYTES  per direction: partial + out-of-order (default 262144)\n"
           "  --tcp-idle SEC       TCP flow idle timeout (default 300)\n"
+          "Calls and media:\n"
+          "  --no-rtcp            do not forward RTCP (default: HEP type 5, tagged with the call)\n"
+          "  --rtcp-tracked-only  RTCP only on media endpoints learned from calls\n"
+          "                       (default: also any strictly valid RTCP, without a call id)\n"
+          "  --no-rtp-stats       no RTP stream statistics reports\n"
+          "  --rtp-report SEC     also report RTP statistics every SEC seconds (default: at end)\n"
+          "  --max-calls N        call table slots (default 32768; LRU evicted, counted)\n"
+          "  --call-idle SEC      a call without BYE is forgotten after SEC (default 600)\n"
+          "  --no-nat-learning    do not learn NAT'd media endpoints from RTP/RTCP\n"
           "Output:\n"
           "  --hep udp:HOST:PORT  send HEP v3 over UDP (repeatable)\n"
           "  --hep tcp:HOST:PORT  send HEP v3 over TCP (repeatable; [v6] in brackets)\n"
@@ -150,6 +159,13 @@ enum {
     OPT_TCP_MEM,
     OPT_TCP_STREAM_MEM,
     OPT_TCP_IDLE,
+    OPT_NO_RTCP,
+    OPT_RTCP_TRACKED_ONLY,
+    OPT_NO_RTP_STATS,
+    OPT_RTP_REPORT,
+    OPT_MAX_CALLS,
+    OPT_CALL_IDLE,
+    OPT_NO_NAT_LEARNING,
     OPT_HEP,
     OPT_HEP_ID,
     OPT_HEP_KEY,
@@ -176,6 +192,13 @@ int main(int argc, char **argv)
         { "tcp-mem", required_argument, NULL, OPT_TCP_MEM },
         { "tcp-stream-mem", required_argument, NULL, OPT_TCP_STREAM_MEM },
         { "tcp-idle", required_argument, NULL, OPT_TCP_IDLE },
+        { "no-rtcp", no_argument, NULL, OPT_NO_RTCP },
+        { "rtcp-tracked-only", no_argument, NULL, OPT_RTCP_TRACKED_ONLY },
+        { "no-rtp-stats", no_argument, NULL, OPT_NO_RTP_STATS },
+        { "rtp-report", required_argument, NULL, OPT_RTP_REPORT },
+        { "max-calls", required_argument, NULL, OPT_MAX_CALLS },
+        { "call-idle", required_argument, NULL, OPT_CALL_IDLE },
+        { "no-nat-learning", no_argument, NULL, OPT_NO_NAT_LEARNING },
         { "hep", required_argument, NULL, OPT_HEP },
         { "hep-id", required_argument, NULL, OPT_HEP_ID },
         { "hep-key", required_argument, NULL, OPT_HEP_KEY },
@@ -268,6 +291,25 @@ int main(int argc, char **argv)
             if (!parse_uint(optarg, 1, 86400, &v))
                 return usage_error("--tcp-idle %s: must be 1..86400 seconds", optarg);
             conf.tcp.idle_ns = v * 1000000000ull;
+            break;
+        case OPT_NO_RTCP: conf.no_rtcp = true; break;
+        case OPT_RTCP_TRACKED_ONLY: conf.rtcp_tracked_only = true; break;
+        case OPT_NO_RTP_STATS: conf.no_rtp_stats = true; break;
+        case OPT_NO_NAT_LEARNING: conf.calls.no_learn = true; break;
+        case OPT_RTP_REPORT:
+            if (!parse_uint(optarg, 1, 86400, &v))
+                return usage_error("--rtp-report %s: must be 1..86400 seconds", optarg);
+            conf.rtp.report_interval_ns = v * 1000000000ull;
+            break;
+        case OPT_MAX_CALLS:
+            if (!parse_uint(optarg, 1, 1u << 22, &v))
+                return usage_error("--max-calls %s: must be 1..4194304", optarg);
+            conf.calls.max_calls = (unsigned)v;
+            break;
+        case OPT_CALL_IDLE:
+            if (!parse_uint(optarg, 1, 86400, &v))
+                return usage_error("--call-idle %s: must be 1..86400 seconds", optarg);
+            conf.calls.idle_ns = v * 1000000000ull;
             break;
         case OPT_HEP:
             if (conf.n_outputs == TR_MAX_OUTPUTS)

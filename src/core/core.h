@@ -261,6 +261,69 @@ static inline uint32_t tr_ts_usec(uint64_t ts_ns) { return (uint32_t)(ts_ns % 10
 uint64_t tr_now_mono_ns(void);
 uint64_t tr_now_real_ns(void); /* wall clock, the time base of live packets' ts_ns */
 
+/* ---------------------------------------------------------------- JSON writer
+ * One bounded text writer for every JSON trawl produces (JSON lines, HEP
+ * type 5 RTCP bodies, vq-rtcpxr reports, RTP statistics); json.c.
+ *
+ * It never writes past cap: once something does not fit it sets overflow and
+ * ignores everything after, so callers write a whole object and check once,
+ * in tr_json_finish. Strings are escaped per RFC 8259 section 7 as
+ * docs/json.md says: '"' '\\' \n \r \t get their short escapes, other control
+ * bytes and every byte that is not part of valid UTF-8 (overlong forms,
+ * surrogates, past U+10FFFF) become \u00XX with XX the byte's value, so any
+ * packet text gives valid JSON. */
+
+struct tr_json_buf {
+    char *buf;
+    size_t cap;
+    size_t len;
+    bool overflow;
+};
+
+static inline void tr_json_init(struct tr_json_buf *b, char *buf, size_t cap)
+{
+    *b = (struct tr_json_buf){ buf, cap, 0, false };
+}
+
+/* Raw text, written as it is (the caller knows it is valid JSON). */
+static inline void tr_json_put(struct tr_json_buf *b, const char *s, size_t n)
+{
+    if (b->overflow || b->cap - b->len < n) {
+        b->overflow = true;
+        return;
+    }
+    if (n)
+        memcpy(b->buf + b->len, s, n);
+    b->len += n;
+}
+
+#define TR_JSON_LIT(b, lit) tr_json_put((b), "" lit, sizeof(lit) - 1)
+
+/* "key": preceded by a comma unless it is the first key of its object (the
+ * text so far is empty or ends with '{' or '['). key is written unescaped. */
+void tr_json_key(struct tr_json_buf *b, const char *key, size_t key_len);
+#define TR_JSON_KEY(b, lit) tr_json_key((b), "" lit, sizeof(lit) - 1)
+
+/* A quoted, escaped string. */
+void tr_json_str(struct tr_json_buf *b, const void *p, size_t n);
+/* The inside of a string: escaped, no quotes; at most 6 output bytes per
+ * input byte. A string may be written in pieces cut before ASCII bytes (a
+ * valid UTF-8 sequence never contains one). */
+void tr_json_str_part(struct tr_json_buf *b, const void *p, size_t n);
+
+void tr_json_u64(struct tr_json_buf *b, uint64_t v);
+void tr_json_i64(struct tr_json_buf *b, int64_t v);
+/* v with exactly `decimals` digits after the point, as printf's %.*f. */
+void tr_json_fixed(struct tr_json_buf *b, double v, unsigned decimals);
+/* A capture time as a quoted UTC ISO 8601 string with microseconds:
+ * "2026-11-23T08:00:00.123456Z". */
+void tr_json_time(struct tr_json_buf *b, uint64_t ts_ns);
+
+/* Ends the text with a NUL (not counted). Returns the length, or -TR_E_FULL
+ * when the text and its NUL did not fit (buf then holds an unterminated
+ * prefix). */
+int tr_json_finish(struct tr_json_buf *b);
+
 /* ---------------------------------------------------------------- log
  * Setup and rare events only; never per packet. */
 enum tr_log_level { TR_LOG_ERROR, TR_LOG_WARN, TR_LOG_INFO, TR_LOG_DEBUG };

@@ -1,4 +1,5 @@
-/* engine.c - the worker loop: inputs -> decode -> TCP streams -> SIP -> outputs.
+/* engine.c - the worker loop: inputs -> decode -> TCP streams -> SIP -> calls
+ * and media (RTCP, RTP statistics) -> outputs.
  *
  * Batch lifecycle: an input's dispatch() calls process_packet() for up to
  * TR_BATCH packets; each packet is decoded, parsed and written to every
@@ -13,11 +14,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define TR_BATCH 256
 #define TR_TICK_NS 100000000ull /* 100 ms */
 #define TR_POLL_MS 100
+#define TR_JSON_SCRATCH 65536 /* >= TR_RTCP_JSON_MAX; larger vq bodies are counted */
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t summary_requested;
@@ -31,6 +34,8 @@ struct tr_engine {
 
     struct tr_defrag *defrag;
     struct tr_tcp_table *tcp;
+    struct tr_calls *calls;
+    struct tr_rtp_table *rtp;
     struct tr_decode_stats dstats;
     struct tr_decode_ctx dctx;
     struct tr_engine_stats st;
@@ -40,6 +45,8 @@ struct tr_engine {
     uint64_t next_tick_ns;
     uint64_t last_pkt_ns;
     bool progress_shown;
+    char json[TR_JSON_SCRATCH]; /* the JSON of the one non-SIP event being emitted */
+    struct tr_rtcp rtcp;        /* scratch: large, so not on the stack */
 };
 
 void tr_engine_request_stop(void)
@@ -125,11 +132,113 @@ static bool count_sip(struct tr_engine *e, const struct tr_packet *pkt,
     return true;
 }
 
+/* ------------------------------------------------------------ calls and media */
+
+/* Emits an event whose JSON is in e->json[0..json_len). */
+static void emit_report(struct tr_engine *e, enum tr_event_kind kind, const struct tr_packet *pkt,
+                        uint8_t hep_type, struct tr_str corr_id, struct tr_bytes hep_payload,
+                        int json_len)
+{
+    if (json_len < 0) {
+        e->st.json_too_big++;
+        return;
+    }
+    struct tr_bytes json = {(const uint8_t *)e->json, (size_t)json_len};
+    struct tr_event ev = {
+        .kind = kind,
+        .pkt = pkt,
+        .payload = hep_payload.ptr ? hep_payload : json,
+        .hep_proto_type = hep_type,
+        .corr_id = corr_id,
+        .json = json,
+    };
+    emit(e, &ev);
+}
+
+static bool ieq_prefix(struct tr_str s, const char *lit)
+{
+    size_t n = strlen(lit);
+    return s.len >= n && strncasecmp(s.ptr, lit, n) == 0;
+}
+
+/* Every SIP message feeds the call table (media endpoints from SDP, dialog
+ * state). A PUBLISH carrying a vq-rtcpxr report (RFC 6035) is also sent as a
+ * report (HEP type 35, the body as text, as heplify-server reads it) with
+ * the Call-ID the report names as correlation id. */
+static void track_sip(struct tr_engine *e, const struct tr_packet *pkt,
+                      const struct tr_sip_msg *msg)
+{
+    tr_calls_observe_sip(e->calls, pkt, msg, pkt->ts_ns);
+    if (!msg->is_request || !ieq_prefix(msg->method, "PUBLISH") ||
+        !ieq_prefix(msg->content_type, "application/vq-rtcpxr"))
+        return;
+    struct tr_vq vq;
+    if (tr_vq_parse(msg->body, &vq) != TR_OK) {
+        e->st.vq_unparsed++;
+        return;
+    }
+    e->st.vq_reports++;
+    emit_report(e, TR_EV_VQ, pkt, TR_HEP_PROTO_VQ, vq.call_id, msg->body,
+                tr_vq_json(&vq, e->json, sizeof(e->json)));
+}
+
+/* A final or periodic RTP report: its event carries the stream's addresses
+ * and the time of its latest packet. */
+static void on_rtp_report(void *user, const struct tr_rtp_report *r)
+{
+    struct tr_engine *e = user;
+    struct tr_packet pkt;
+    memset(&pkt, 0, sizeof(pkt));
+    pkt.ts_ns = r->last_ns;
+    pkt.ip_proto = 17;
+    pkt.src = r->src;
+    pkt.dst = r->dst;
+    pkt.sport = r->sport;
+    pkt.dport = r->dport;
+    e->st.rtp_reports++;
+    emit_report(e, TR_EV_RTP_STATS, &pkt, TR_HEP_PROTO_REPORT, r->call_id, (struct tr_bytes){0},
+                tr_rtp_report_json(r, e->json, sizeof(e->json)));
+}
+
+/* A UDP payload that is not SIP: RTCP (HEP type 5 with its JSON body and the
+ * call's Call-ID as correlation id), or RTP of a call (statistics; it also
+ * teaches the call table endpoints hidden behind NAT). */
+static void process_media(struct tr_engine *e, const struct tr_packet *pkt)
+{
+    struct tr_str call_id = {0};
+    if (tr_rtcp_probe(pkt->payload)) {
+        bool matched = tr_calls_match(e->calls, pkt, true, pkt->ts_ns, &call_id);
+        if (e->conf.no_rtcp)
+            return;
+        if (!matched && e->conf.rtcp_tracked_only) {
+            e->st.rtcp_untracked++;
+            return;
+        }
+        e->st.rtcp_packets++;
+        if (matched)
+            e->st.rtcp_correlated++;
+        else
+            e->st.rtcp_uncorrelated++;
+        if (tr_rtcp_parse(pkt->payload, &e->rtcp) != TR_OK)
+            e->st.rtcp_malformed++;
+        emit_report(e, TR_EV_RTCP, pkt, TR_HEP_PROTO_RTCP_JSON, call_id, (struct tr_bytes){0},
+                    tr_rtcp_json(&e->rtcp, e->json, sizeof(e->json)));
+        return;
+    }
+    struct tr_rtp_hdr h;
+    if (!tr_rtp_probe(pkt->payload, &h) || !tr_calls_match(e->calls, pkt, false, pkt->ts_ns, &call_id))
+        return;
+    e->st.rtp_packets++;
+    if (!e->conf.no_rtp_stats)
+        tr_rtp_observe(e->rtp, pkt, &h, &call_id, on_rtp_report, e);
+}
+
 /* A SIP message cut from a TCP stream (reasm.h says which packet and time
  * it carries). */
 static void on_tcp_msg(void *user, const struct tr_tcp_msg *m)
 {
     struct tr_engine *e = user;
+    track_sip(e, m->pkt, m->sip);
     if (!count_sip(e, m->pkt, m->sip, m->parse_rc))
         return;
     struct tr_event ev = {
@@ -170,8 +279,11 @@ static void process_packet(void *user, struct tr_packet *pkt)
         return;
     }
     bool on_port = is_sip_port(e, pkt->sport) || is_sip_port(e, pkt->dport);
-    if (!on_port && (e->conf.sip_ports_only || !tr_sip_probe(pkt->payload)))
+    if (!on_port && (e->conf.sip_ports_only || !tr_sip_probe(pkt->payload))) {
+        if (pkt->ip_proto == 17)
+            process_media(e, pkt);
         return;
+    }
 
     /* A UDP datagram carries one message (RFC 3261 18.3); an SCTP chunk
      * may carry several back to back. */
@@ -190,6 +302,7 @@ static void process_packet(void *user, struct tr_packet *pkt)
                 e->st.non_sip_on_sip_port++;
             return;
         }
+        track_sip(e, pkt, &msg);
         if (!count_sip(e, pkt, &msg, rc))
             return;
         bool whole = pkt->ip_proto == 17 || rc != TR_OK || msg.msg_len == 0 || msg.msg_len >= rest.len;
@@ -259,6 +372,12 @@ struct tr_engine *tr_engine_open(const struct tr_engine_conf *conf, struct tr_er
         tr_err_set(err, -TR_E_NOMEM, "out of memory for the TCP stream table");
         goto fail;
     }
+    e->calls = tr_calls_new(&conf->calls);
+    e->rtp = tr_rtp_table_new(&conf->rtp);
+    if (!e->calls || !e->rtp) {
+        tr_err_set(err, -TR_E_NOMEM, "out of memory for the call and RTP tables");
+        goto fail;
+    }
     e->dctx = (struct tr_decode_ctx){ .defrag = e->defrag, .stats = &e->dstats };
 
     for (unsigned i = 0; i < conf->n_outputs; i++) {
@@ -297,6 +416,8 @@ void tr_engine_close(struct tr_engine *e)
         tr_output_close(&e->outputs[i]);
     tr_defrag_free(e->defrag);
     tr_tcp_table_free(e->tcp);
+    tr_calls_free(e->calls);
+    tr_rtp_table_free(e->rtp);
     free(e);
 }
 
@@ -340,6 +461,8 @@ static void tick(struct tr_engine *e, const struct tr_input *current)
     if (pkt_now) {
         tr_defrag_expire(e->defrag, pkt_now);
         tr_tcp_stream_expire(e->tcp, pkt_now, on_tcp_msg, e);
+        tr_calls_expire(e->calls, pkt_now);
+        tr_rtp_expire(e->rtp, pkt_now, on_rtp_report, e);
     }
     if (summary_requested) {
         summary_requested = 0;
@@ -420,6 +543,7 @@ int tr_engine_run(struct tr_engine *e)
     /* End of input: whole messages still held behind holes go out, partial
      * ones are counted. */
     tr_tcp_stream_flush(e->tcp, on_tcp_msg, e);
+    tr_rtp_flush(e->rtp, on_rtp_report, e);
     flush_outputs(e);
     if (e->progress_shown) {
         fputc('\n', stderr);
@@ -531,6 +655,38 @@ void tr_engine_print_summary(struct tr_engine *e, FILE *f)
     for (size_t i = 0; i < TR_ARRAY_LEN(tcp_lines); i++)
         if (tcp_lines[i].v)
             put(f, tcp_lines[i].name, tcp_lines[i].v);
+
+    const struct tr_calls_stats *ct = tr_calls_stats(e->calls);
+    const struct tr_rtp_stats *rs = tr_rtp_stats(e->rtp);
+    put(f, "calls.created", ct->created);
+    put(f, "rtcp.packets", e->st.rtcp_packets);
+    put(f, "rtcp.correlated", e->st.rtcp_correlated);
+    put(f, "rtcp.uncorrelated", e->st.rtcp_uncorrelated);
+    const struct { const char *name; uint64_t v; } media_lines[] = {
+        {"calls.now", ct->calls},
+        {"calls.ended", ct->ended},
+        {"calls.expired_idle", ct->expired_idle},
+        {"calls.evicted", ct->evicted},
+        {"calls.evicted_active", ct->evicted_active},
+        {"calls.sdp_bodies", ct->sdp_bodies},
+        {"calls.sdp_failures", ct->sdp_failures},
+        {"calls.sdp_cut", ct->sdp_cut},
+        {"calls.media_dropped", ct->media_dropped},
+        {"calls.nat_learned", ct->learned},
+        {"calls.nat_guessed_rtcp", ct->learned_guessed},
+        {"rtcp.malformed", e->st.rtcp_malformed},
+        {"rtcp.not_tracked", e->st.rtcp_untracked},
+        {"rtp.packets", e->st.rtp_packets},
+        {"rtp.streams", rs->streams_created},
+        {"rtp.streams_evicted", rs->streams_evicted},
+        {"rtp.reports", e->st.rtp_reports},
+        {"vq.reports", e->st.vq_reports},
+        {"vq.unparsed", e->st.vq_unparsed},
+        {"json_too_big", e->st.json_too_big},
+    };
+    for (size_t i = 0; i < TR_ARRAY_LEN(media_lines); i++)
+        if (media_lines[i].v)
+            put(f, media_lines[i].name, media_lines[i].v);
 
     const struct tr_defrag_stats *r = tr_defrag_stats(e->defrag);
     put(f, "ip.fragments", r->fragments);

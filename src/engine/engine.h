@@ -12,6 +12,7 @@
 #include "../output/output.h"
 #include "../proto/proto.h"
 #include "../reasm/reasm.h"
+#include "../track/track.h"
 
 #define TR_MAX_INPUTS 16
 #define TR_MAX_OUTPUTS 16
@@ -26,6 +27,11 @@ struct tr_engine_conf {
     bool drop_malformed;          /* default: malformed SIP is counted and still forwarded */
     struct tr_defrag_conf defrag;
     struct tr_tcp_conf tcp;
+    struct tr_calls_conf calls;
+    struct tr_rtp_conf rtp;
+    bool no_rtcp;           /* do not forward RTCP */
+    bool rtcp_tracked_only; /* RTCP only on media endpoints learned from calls */
+    bool no_rtp_stats;      /* no RTP stream statistics */
     int drain_ms;                 /* offline end: how long outputs may take to empty */
     bool progress;                /* show progress on stderr (a terminal) */
 };
@@ -42,6 +48,16 @@ struct tr_engine_stats {
     uint64_t non_sip_on_sip_port; /* payloads on a SIP port that were not SIP */
     uint64_t empty_payloads;
     uint64_t events;              /* events handed to outputs */
+    uint64_t rtcp_packets;        /* RTCP compound packets found */
+    uint64_t rtcp_correlated;     /* of those, matched to a call (correlation id set) */
+    uint64_t rtcp_uncorrelated;   /* sent with an empty correlation id: no call known */
+    uint64_t rtcp_malformed;      /* probe passed, parse found a defect (still sent) */
+    uint64_t rtcp_untracked;      /* not forwarded: off a tracked endpoint (--rtcp-tracked-only) */
+    uint64_t rtp_packets;         /* RTP packets matched to a call */
+    uint64_t rtp_reports;         /* RTP statistics reports emitted */
+    uint64_t vq_reports;          /* vq-rtcpxr PUBLISH bodies sent as reports */
+    uint64_t vq_unparsed;         /* vq-rtcpxr bodies that did not parse (SIP still sent) */
+    uint64_t json_too_big;        /* events whose JSON did not fit (counted, not sent) */
 };
 
 struct tr_engine;

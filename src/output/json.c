@@ -3,128 +3,37 @@
  * when absent, so the text is deterministic for golden tests.
  *
  * Strings are escaped per RFC 8259; bytes that are not valid UTF-8 are
- * written as \u00XX (the byte's value), so every line is valid JSON.
+ * written as \u00XX (the byte's value), so every line is valid JSON. The
+ * writer and its escaping are core's (core.h, "JSON writer").
  */
 #include "output.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 /* Worst case: a 64 KiB payload with every byte escaped as \u00XX, plus the fields. */
 #define JSON_LINE_MAX (6 * 65536 + 8192)
 
-struct json_buf {
-    char *p;
-    size_t len, cap;
-    bool overflow;
-};
-
-static void jb_put(struct json_buf *b, const char *s, size_t n)
-{
-    if (b->overflow || b->cap - b->len < n) {
-        b->overflow = true;
-        return;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-}
-
-static void jb_puts(struct json_buf *b, const char *s)
-{
-    jb_put(b, s, strlen(s));
-}
-
-static void jb_printf(struct json_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void jb_printf(struct json_buf *b, const char *fmt, ...)
-{
-    if (b->overflow)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= b->cap - b->len)
-        b->overflow = true;
-    else
-        b->len += (size_t)n;
-}
-
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t utf8_seq_len(const uint8_t *s, size_t left)
-{
-    uint8_t c = s[0];
-    size_t n;
-    uint32_t cp;
-    if (c < 0x80)
-        return 1;
-    if ((c & 0xe0) == 0xc0) {
-        n = 2;
-        cp = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-        n = 3;
-        cp = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-        n = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (left < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    /* reject overlong forms, surrogates and values past U+10FFFF */
-    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-        (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-        return 0;
-    return n;
-}
-
-static void jb_string(struct json_buf *b, const char *s, size_t n)
-{
-    static const char hex[] = "0123456789abcdef";
-    const uint8_t *u = (const uint8_t *)s;
-    jb_put(b, "\"", 1);
-    size_t run = 0; /* start of a run of bytes copied as they are */
-    for (size_t i = 0; i < n;) {
-        uint8_t c = u[i];
-        size_t seq = c >= 0x20 && c != '"' && c != '\\' ? utf8_seq_len(u + i, n - i) : 0;
-        if (seq) {
-            i += seq;
-            continue;
-        }
-        jb_put(b, s + run, i - run);
-        char esc[6];
-        switch (c) {
-        case '"': jb_put(b, "\\\"", 2); break;
-        case '\\': jb_put(b, "\\\\", 2); break;
-        case '\n': jb_put(b, "\\n", 2); break;
-        case '\r': jb_put(b, "\\r", 2); break;
-        case '\t': jb_put(b, "\\t", 2); break;
-        default:
-            memcpy(esc, "\\u00", 4);
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            jb_put(b, esc, 6);
-        }
-        i++;
-        run = i;
-    }
-    jb_put(b, s + run, n - run);
-    jb_put(b, "\"", 1);
-}
-
-static void jb_key_str(struct json_buf *b, const char *key, struct tr_str v)
+/* An optional string key: left out when the message has no such value. */
+static void key_str(struct tr_json_buf *b, const char *key, size_t key_len, struct tr_str v)
 {
     if (!v.ptr)
         return;
-    jb_printf(b, ",\"%s\":", key);
-    jb_string(b, v.ptr, v.len);
+    tr_json_key(b, key, key_len);
+    tr_json_str(b, v.ptr, v.len);
+}
+#define KEY_STR(b, lit, v) key_str((b), "" lit, sizeof(lit) - 1, (v))
+
+/* "<key>":"<address>" (dotted quad or RFC 5952: nothing to escape) */
+static void key_addr(struct tr_json_buf *b, const char *key, size_t key_len, const struct tr_addr *a)
+{
+    char s[TR_ADDR_STRLEN];
+    tr_addr_format(a, s, sizeof(s));
+    tr_json_key(b, key, key_len);
+    TR_JSON_LIT(b, "\"");
+    tr_json_put(b, s, strlen(s));
+    TR_JSON_LIT(b, "\"");
 }
 
 static const char *transport_name(uint8_t proto)
@@ -139,61 +48,87 @@ static const char *transport_name(uint8_t proto)
 
 int tr_json_format_event(const struct tr_event *ev, bool with_payload, char *buf, size_t cap)
 {
-    struct json_buf b = { buf, 0, cap, false };
+    struct tr_json_buf b;
+    tr_json_init(&b, buf, cap);
     const struct tr_packet *pkt = ev->pkt;
     const struct tr_sip_msg *sip = ev->sip;
 
-    time_t sec = (time_t)tr_ts_sec(pkt->ts_ns);
-    struct tm tm;
-    gmtime_r(&sec, &tm);
-    char tbuf[32];
-    strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%S", &tm);
-    char src[TR_ADDR_STRLEN], dst[TR_ADDR_STRLEN];
-    tr_addr_format(&pkt->src, src, sizeof(src));
-    tr_addr_format(&pkt->dst, dst, sizeof(dst));
-
-    jb_printf(&b, "{\"ts\":\"%s.%06uZ\",\"ts_us\":%llu,\"family\":%u,\"transport\":\"%s\"", tbuf,
-              tr_ts_usec(pkt->ts_ns), (unsigned long long)(pkt->ts_ns / 1000u), pkt->src.family,
-              transport_name(pkt->ip_proto));
-    jb_printf(&b, ",\"src\":\"%s\",\"sport\":%u,\"dst\":\"%s\",\"dport\":%u", src, pkt->sport, dst,
-              pkt->dport);
-    if (pkt->flags & TR_PKT_HAS_VLAN)
-        jb_printf(&b, ",\"vlan\":%u", pkt->vlan);
-    jb_printf(&b, ",\"len\":%zu", ev->payload.len);
+    /* Events other than SIP say what they are first, and carry their own
+     * JSON object under that name (docs/json.md). */
+    static const char *const kind_names[] = {
+        [TR_EV_SIP] = "sip", [TR_EV_RTCP] = "rtcp", [TR_EV_VQ] = "vq", [TR_EV_RTP_STATS] = "rtp_stats",
+    };
+    const char *kind = ev->kind < TR_ARRAY_LEN(kind_names) ? kind_names[ev->kind] : "sip";
+    TR_JSON_LIT(&b, "{");
+    if (ev->kind != TR_EV_SIP) {
+        TR_JSON_KEY(&b, "type");
+        tr_json_str(&b, kind, strlen(kind));
+    }
+    TR_JSON_KEY(&b, "ts");
+    tr_json_time(&b, pkt->ts_ns);
+    TR_JSON_KEY(&b, "ts_us");
+    tr_json_u64(&b, pkt->ts_ns / 1000u);
+    TR_JSON_KEY(&b, "family");
+    tr_json_u64(&b, pkt->src.family);
+    TR_JSON_KEY(&b, "transport");
+    const char *transport = transport_name(pkt->ip_proto);
+    tr_json_str(&b, transport, strlen(transport));
+    key_addr(&b, "src", 3, &pkt->src);
+    TR_JSON_KEY(&b, "sport");
+    tr_json_u64(&b, pkt->sport);
+    key_addr(&b, "dst", 3, &pkt->dst);
+    TR_JSON_KEY(&b, "dport");
+    tr_json_u64(&b, pkt->dport);
+    if (pkt->flags & TR_PKT_HAS_VLAN) {
+        TR_JSON_KEY(&b, "vlan");
+        tr_json_u64(&b, pkt->vlan);
+    }
+    TR_JSON_KEY(&b, "len");
+    tr_json_u64(&b, ev->payload.len);
     if (sip) {
         if (sip->is_request) {
-            jb_key_str(&b, "method", sip->method);
-            jb_key_str(&b, "ruri", sip->request_uri);
+            KEY_STR(&b, "method", sip->method);
+            KEY_STR(&b, "ruri", sip->request_uri);
         } else if (sip->status) {
-            jb_printf(&b, ",\"status\":%u", sip->status);
-            jb_key_str(&b, "reason", sip->reason);
+            TR_JSON_KEY(&b, "status");
+            tr_json_u64(&b, sip->status);
+            KEY_STR(&b, "reason", sip->reason);
         }
-        jb_key_str(&b, "call_id", sip->call_id);
+        KEY_STR(&b, "call_id", sip->call_id);
         if (sip->cseq_method.ptr) {
-            jb_printf(&b, ",\"cseq\":%u", sip->cseq);
-            jb_key_str(&b, "cseq_method", sip->cseq_method);
+            TR_JSON_KEY(&b, "cseq");
+            tr_json_u64(&b, sip->cseq);
+            KEY_STR(&b, "cseq_method", sip->cseq_method);
         }
-        jb_key_str(&b, "from_user", sip->from_user);
-        jb_key_str(&b, "from_tag", sip->from_tag);
-        jb_key_str(&b, "to_user", sip->to_user);
-        jb_key_str(&b, "to_tag", sip->to_tag);
-        jb_key_str(&b, "via_branch", sip->via_branch);
-        jb_key_str(&b, "user_agent", sip->user_agent);
-        if (sip->defect != TR_SIP_DEFECT_NONE && !(pkt->flags & TR_PKT_L4_TRUNCATED))
-            jb_printf(&b, ",\"malformed\":\"%s\"", tr_sip_defect_name(sip->defect));
+        KEY_STR(&b, "from_user", sip->from_user);
+        KEY_STR(&b, "from_tag", sip->from_tag);
+        KEY_STR(&b, "to_user", sip->to_user);
+        KEY_STR(&b, "to_tag", sip->to_tag);
+        KEY_STR(&b, "via_branch", sip->via_branch);
+        KEY_STR(&b, "user_agent", sip->user_agent);
+        if (sip->defect != TR_SIP_DEFECT_NONE && !(pkt->flags & TR_PKT_L4_TRUNCATED)) {
+            const char *defect = tr_sip_defect_name(sip->defect);
+            TR_JSON_KEY(&b, "malformed");
+            tr_json_str(&b, defect, strlen(defect));
+        }
+    }
+    if (ev->kind != TR_EV_SIP) {
+        KEY_STR(&b, "call_id", ev->corr_id);
+        tr_json_key(&b, kind, strlen(kind));
+        tr_json_put(&b, (const char *)ev->json.ptr, ev->json.len);
     }
     if (pkt->flags & TR_PKT_L4_TRUNCATED)
-        jb_puts(&b, ",\"truncated\":true");
+        TR_JSON_LIT(&b, ",\"truncated\":true");
     if (pkt->flags & TR_PKT_REASSEMBLED)
-        jb_puts(&b, ",\"reassembled\":true");
+        TR_JSON_LIT(&b, ",\"reassembled\":true");
     if (ev->websocket)
-        jb_puts(&b, ",\"websocket\":true");
+        TR_JSON_LIT(&b, ",\"websocket\":true");
     if (with_payload) {
-        jb_puts(&b, ",\"payload\":");
-        jb_string(&b, (const char *)ev->payload.ptr, ev->payload.len);
+        TR_JSON_KEY(&b, "payload");
+        tr_json_str(&b, ev->payload.ptr, ev->payload.len);
     }
-    jb_put(&b, "}", 1);
-    return b.overflow ? -TR_E_FULL : (int)b.len;
+    TR_JSON_LIT(&b, "}");
+    return tr_json_finish(&b);
 }
 
 struct json_priv {
@@ -237,7 +172,8 @@ static void json_write(struct tr_output *out, const struct tr_event *ev)
 {
     struct json_priv *p = out->priv;
     out->c.events++;
-    int n = tr_json_format_event(ev, p->payload, p->line, JSON_LINE_MAX);
+    /* + 1: the NUL tr_json_format_event ends with, replaced by the newline */
+    int n = tr_json_format_event(ev, p->payload, p->line, JSON_LINE_MAX + 1);
     if (n < 0) {
         out->c.encode_errors++;
         return;

@@ -16,13 +16,23 @@
 
 #include <stdio.h>
 
+enum tr_event_kind {
+    TR_EV_SIP,       /* a SIP message */
+    TR_EV_RTCP,      /* an RTCP compound packet; payload is its JSON body (HEP type 5) */
+    TR_EV_VQ,        /* a vq-rtcpxr report (RFC 6035) from a SIP PUBLISH; payload is its text */
+    TR_EV_RTP_STATS, /* RTP stream statistics; payload is their JSON (HEP type 99) */
+};
+
 struct tr_event {
+    enum tr_event_kind kind;
     const struct tr_packet *pkt;
     const struct tr_sip_msg *sip; /* parsed fields; sip->defect says if malformed */
     struct tr_bytes payload;      /* the message as captured */
     uint8_t hep_proto_type;       /* TR_HEP_PROTO_* */
-    struct tr_str corr_id;        /* empty for SIP (the Call-ID is in the payload) */
+    struct tr_str corr_id;        /* empty for SIP (the Call-ID is in the payload);
+                                   * otherwise the call's Call-ID, empty if unknown */
     bool websocket;               /* SIP that came over WebSocket (RFC 7118) */
+    struct tr_bytes json;         /* not SIP: the event as a JSON object, for JSON lines */
 };
 
 struct tr_output_conf {
@@ -72,8 +82,8 @@ extern const struct tr_output_ops tr_output_json;
 int tr_output_open(struct tr_output *out, const struct tr_output_conf *conf, struct tr_err *err);
 void tr_output_close(struct tr_output *out); /* accepts a closed output */
 
-/* Writes one event as a JSON object (no newline) into buf; returns the length
- * or -TR_E_FULL. Shared by the JSON output and tools. */
+/* Writes one event as a JSON object (no newline) and a NUL into buf; returns
+ * the length without the NUL or -TR_E_FULL. Shared by the JSON output and tools. */
 int tr_json_format_event(const struct tr_event *ev, bool with_payload, char *buf, size_t cap);
 
 #endif

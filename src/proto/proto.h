@@ -74,6 +74,7 @@ int tr_sip_parse(struct tr_bytes payload, struct tr_sip_msg *out);
 enum {
     TR_HEP_PROTO_SIP = 1,
     TR_HEP_PROTO_RTCP_JSON = 5,
+    TR_HEP_PROTO_VQ = 35, /* vq-rtcpxr report text (heplify-server) */
     TR_HEP_PROTO_REPORT = 99,
     TR_HEP_PROTO_LOG = 100,
 };

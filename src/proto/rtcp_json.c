@@ -24,57 +24,57 @@
  * Keys come in a fixed order, optional keys are left out when empty, so the
  * text is deterministic.
  */
-#include "proto_json.h"
+#include "proto.h"
 
-static void sender_information(struct jw *w, const struct tr_rtcp *r)
+static void sender_information(struct tr_json_buf *w, const struct tr_rtcp *r)
 {
     struct tr_rtcp_sender_info si = {0}; /* all zeros for an RR */
     if (r->has_sender_info)
         si = r->si;
-    jw_lit(w, "\"sender_information\":{\"ntp_timestamp_sec\":");
-    jw_u64(w, si.ntp_sec);
-    jw_lit(w, ",\"ntp_timestamp_usec\":");
-    jw_u64(w, si.ntp_usec);
-    jw_lit(w, ",\"rtp_timestamp\":");
-    jw_u64(w, si.rtp_ts);
-    jw_lit(w, ",\"packets\":");
-    jw_u64(w, si.packets);
-    jw_lit(w, ",\"octets\":");
-    jw_u64(w, si.octets);
-    jw_lit(w, "}");
+    TR_JSON_LIT(w, "\"sender_information\":{\"ntp_timestamp_sec\":");
+    tr_json_u64(w, si.ntp_sec);
+    TR_JSON_LIT(w, ",\"ntp_timestamp_usec\":");
+    tr_json_u64(w, si.ntp_usec);
+    TR_JSON_LIT(w, ",\"rtp_timestamp\":");
+    tr_json_u64(w, si.rtp_ts);
+    TR_JSON_LIT(w, ",\"packets\":");
+    tr_json_u64(w, si.packets);
+    TR_JSON_LIT(w, ",\"octets\":");
+    tr_json_u64(w, si.octets);
+    TR_JSON_LIT(w, "}");
 }
 
-static void report_blocks(struct jw *w, const struct tr_rtcp *r)
+static void report_blocks(struct tr_json_buf *w, const struct tr_rtcp *r)
 {
-    jw_lit(w, ",\"report_count\":");
-    jw_u64(w, r->n_blocks);
-    jw_lit(w, ",\"report_blocks\":[");
+    TR_JSON_LIT(w, ",\"report_count\":");
+    tr_json_u64(w, r->n_blocks);
+    TR_JSON_LIT(w, ",\"report_blocks\":[");
     for (unsigned i = 0; i < r->n_blocks && i < TR_RTCP_MAX_BLOCKS; i++) {
         const struct tr_rtcp_report_block *b = &r->blocks[i];
         if (i)
-            jw_lit(w, ",");
-        jw_lit(w, "{\"source_ssrc\":");
-        jw_u64(w, b->ssrc);
-        jw_lit(w, ",\"highest_seq_no\":");
-        jw_u64(w, b->ext_high_seq);
-        jw_lit(w, ",\"fraction_lost\":");
-        jw_u64(w, b->fraction_lost);
-        jw_lit(w, ",\"ia_jitter\":");
-        jw_u64(w, b->jitter);
-        jw_lit(w, ",\"packets_lost\":");
-        jw_i64(w, b->cum_lost);
-        jw_lit(w, ",\"lsr\":");
-        jw_u64(w, b->lsr);
-        jw_lit(w, ",\"dlsr\":");
-        jw_u64(w, b->dlsr);
-        jw_lit(w, "}");
+            TR_JSON_LIT(w, ",");
+        TR_JSON_LIT(w, "{\"source_ssrc\":");
+        tr_json_u64(w, b->ssrc);
+        TR_JSON_LIT(w, ",\"highest_seq_no\":");
+        tr_json_u64(w, b->ext_high_seq);
+        TR_JSON_LIT(w, ",\"fraction_lost\":");
+        tr_json_u64(w, b->fraction_lost);
+        TR_JSON_LIT(w, ",\"ia_jitter\":");
+        tr_json_u64(w, b->jitter);
+        TR_JSON_LIT(w, ",\"packets_lost\":");
+        tr_json_i64(w, b->cum_lost);
+        TR_JSON_LIT(w, ",\"lsr\":");
+        tr_json_u64(w, b->lsr);
+        TR_JSON_LIT(w, ",\"dlsr\":");
+        tr_json_u64(w, b->dlsr);
+        TR_JSON_LIT(w, "}");
     }
-    jw_lit(w, "]");
+    TR_JSON_LIT(w, "]");
 }
 
 /* HOMER's flat XR summary: the first VoIP metrics block; without one, only
  * the type of the first XR block (as heplify); zeros without XR. */
-static void report_blocks_xr(struct jw *w, const struct tr_rtcp *r)
+static void report_blocks_xr(struct tr_json_buf *w, const struct tr_rtcp *r)
 {
     struct tr_rtcp_voip_metrics m = {0};
     unsigned type = 0;
@@ -84,117 +84,117 @@ static void report_blocks_xr(struct jw *w, const struct tr_rtcp *r)
     } else if (r->n_xr > 0) {
         type = r->xr[0].type;
     }
-    jw_lit(w, ",\"report_blocks_xr\":{\"type\":");
-    jw_u64(w, type);
-    jw_lit(w, ",\"id\":");
-    jw_u64(w, m.ssrc);
-    jw_lit(w, ",\"fraction_lost\":");
-    jw_u64(w, m.loss_rate);
-    jw_lit(w, ",\"fraction_discard\":");
-    jw_u64(w, m.discard_rate);
-    jw_lit(w, ",\"burst_density\":");
-    jw_u64(w, m.burst_density);
-    jw_lit(w, ",\"gap_density\":");
-    jw_u64(w, m.gap_density);
-    jw_lit(w, ",\"burst_duration\":");
-    jw_u64(w, m.burst_duration);
-    jw_lit(w, ",\"gap_duration\":");
-    jw_u64(w, m.gap_duration);
-    jw_lit(w, ",\"round_trip_delay\":");
-    jw_u64(w, m.round_trip_delay);
-    jw_lit(w, ",\"end_system_delay\":");
-    jw_u64(w, m.end_system_delay);
-    jw_lit(w, "}");
+    TR_JSON_LIT(w, ",\"report_blocks_xr\":{\"type\":");
+    tr_json_u64(w, type);
+    TR_JSON_LIT(w, ",\"id\":");
+    tr_json_u64(w, m.ssrc);
+    TR_JSON_LIT(w, ",\"fraction_lost\":");
+    tr_json_u64(w, m.loss_rate);
+    TR_JSON_LIT(w, ",\"fraction_discard\":");
+    tr_json_u64(w, m.discard_rate);
+    TR_JSON_LIT(w, ",\"burst_density\":");
+    tr_json_u64(w, m.burst_density);
+    TR_JSON_LIT(w, ",\"gap_density\":");
+    tr_json_u64(w, m.gap_density);
+    TR_JSON_LIT(w, ",\"burst_duration\":");
+    tr_json_u64(w, m.burst_duration);
+    TR_JSON_LIT(w, ",\"gap_duration\":");
+    tr_json_u64(w, m.gap_duration);
+    TR_JSON_LIT(w, ",\"round_trip_delay\":");
+    tr_json_u64(w, m.round_trip_delay);
+    TR_JSON_LIT(w, ",\"end_system_delay\":");
+    tr_json_u64(w, m.end_system_delay);
+    TR_JSON_LIT(w, "}");
 }
 
-static void sdes(struct jw *w, const struct tr_rtcp *r)
+static void sdes(struct tr_json_buf *w, const struct tr_rtcp *r)
 {
-    jw_lit(w, ",\"sdes_ssrc\":");
-    jw_u64(w, r->sdes_ssrc);
+    TR_JSON_LIT(w, ",\"sdes_ssrc\":");
+    tr_json_u64(w, r->sdes_ssrc);
     if (r->n_sdes == 0)
         return;
-    jw_lit(w, ",\"sdes_information\":[");
+    TR_JSON_LIT(w, ",\"sdes_information\":[");
     for (unsigned i = 0; i < r->n_sdes && i < TR_RTCP_MAX_SDES; i++) {
         const struct tr_rtcp_sdes_item *it = &r->sdes[i];
         if (i)
-            jw_lit(w, ",");
-        jw_lit(w, "{\"ssrc\":");
-        jw_u64(w, it->ssrc);
-        jw_lit(w, ",\"type\":");
-        jw_u64(w, it->type);
-        jw_lit(w, ",\"text\":");
-        jw_str(w, it->text.ptr, it->text.len);
-        jw_lit(w, "}");
+            TR_JSON_LIT(w, ",");
+        TR_JSON_LIT(w, "{\"ssrc\":");
+        tr_json_u64(w, it->ssrc);
+        TR_JSON_LIT(w, ",\"type\":");
+        tr_json_u64(w, it->type);
+        TR_JSON_LIT(w, ",\"text\":");
+        tr_json_str(w, it->text.ptr, it->text.len);
+        TR_JSON_LIT(w, "}");
     }
-    jw_lit(w, "],\"sdes_report_count\":");
-    jw_u64(w, r->n_sdes);
+    TR_JSON_LIT(w, "],\"sdes_report_count\":");
+    tr_json_u64(w, r->n_sdes);
 }
 
-static void bye(struct jw *w, const struct tr_rtcp *r)
+static void bye(struct tr_json_buf *w, const struct tr_rtcp *r)
 {
     if (!r->has_bye)
         return;
-    jw_lit(w, ",\"bye\":{\"ssrcs\":[");
+    TR_JSON_LIT(w, ",\"bye\":{\"ssrcs\":[");
     for (unsigned i = 0; i < r->n_bye && i < TR_RTCP_MAX_BYE; i++) {
         if (i)
-            jw_lit(w, ",");
-        jw_u64(w, r->bye_ssrc[i]);
+            TR_JSON_LIT(w, ",");
+        tr_json_u64(w, r->bye_ssrc[i]);
     }
-    jw_lit(w, "]");
+    TR_JSON_LIT(w, "]");
     if (r->bye_reason.len > 0) {
-        jw_lit(w, ",\"reason\":");
-        jw_str(w, r->bye_reason.ptr, r->bye_reason.len);
+        TR_JSON_LIT(w, ",\"reason\":");
+        tr_json_str(w, r->bye_reason.ptr, r->bye_reason.len);
     }
-    jw_lit(w, "}");
+    TR_JSON_LIT(w, "}");
 }
 
-static void app(struct jw *w, const struct tr_rtcp *r)
+static void app(struct tr_json_buf *w, const struct tr_rtcp *r)
 {
     if (r->n_app == 0)
         return;
-    jw_lit(w, ",\"app\":[");
+    TR_JSON_LIT(w, ",\"app\":[");
     for (unsigned i = 0; i < r->n_app && i < TR_RTCP_MAX_APP; i++) {
         const struct tr_rtcp_app *a = &r->app[i];
         if (i)
-            jw_lit(w, ",");
-        jw_lit(w, "{\"ssrc\":");
-        jw_u64(w, a->ssrc);
-        jw_lit(w, ",\"subtype\":");
-        jw_u64(w, a->subtype);
-        jw_lit(w, ",\"name\":");
-        jw_str(w, a->name, 4);
-        jw_lit(w, ",\"length\":");
-        jw_u64(w, a->data.len);
-        jw_lit(w, "}");
+            TR_JSON_LIT(w, ",");
+        TR_JSON_LIT(w, "{\"ssrc\":");
+        tr_json_u64(w, a->ssrc);
+        TR_JSON_LIT(w, ",\"subtype\":");
+        tr_json_u64(w, a->subtype);
+        TR_JSON_LIT(w, ",\"name\":");
+        tr_json_str(w, a->name, 4);
+        TR_JSON_LIT(w, ",\"length\":");
+        tr_json_u64(w, a->data.len);
+        TR_JSON_LIT(w, "}");
     }
-    jw_lit(w, "]");
+    TR_JSON_LIT(w, "]");
 }
 
-static void xr_blocks(struct jw *w, const struct tr_rtcp *r)
+static void xr_blocks(struct tr_json_buf *w, const struct tr_rtcp *r)
 {
     if (r->n_xr == 0)
         return;
-    jw_lit(w, ",\"xr_blocks\":[");
+    TR_JSON_LIT(w, ",\"xr_blocks\":[");
     for (unsigned i = 0; i < r->n_xr && i < TR_RTCP_MAX_XR; i++) {
         const struct tr_rtcp_xr_block *b = &r->xr[i];
         if (i)
-            jw_lit(w, ",");
-        jw_lit(w, "{\"ssrc\":");
-        jw_u64(w, b->xr_ssrc);
-        jw_lit(w, ",\"type\":");
-        jw_u64(w, b->type);
-        jw_lit(w, ",\"block_length\":");
-        jw_u64(w, b->length);
-        jw_lit(w, "}");
+            TR_JSON_LIT(w, ",");
+        TR_JSON_LIT(w, "{\"ssrc\":");
+        tr_json_u64(w, b->xr_ssrc);
+        TR_JSON_LIT(w, ",\"type\":");
+        tr_json_u64(w, b->type);
+        TR_JSON_LIT(w, ",\"block_length\":");
+        tr_json_u64(w, b->length);
+        TR_JSON_LIT(w, "}");
     }
-    jw_lit(w, "]");
+    TR_JSON_LIT(w, "]");
 }
 
 /* MOS x 10 on the wire (RFC 3611 4.7.5) as a decimal; 127 = unavailable. */
-static void mos(struct jw *w, uint8_t v)
+static void mos(struct tr_json_buf *w, uint8_t v)
 {
     if (v == 127) {
-        jw_lit(w, "null");
+        TR_JSON_LIT(w, "null");
         return;
     }
     char t[5] = {0};
@@ -204,69 +204,69 @@ static void mos(struct jw *w, uint8_t v)
     t[n++] = (char)('0' + v / 10 % 10);
     t[n++] = '.';
     t[n++] = (char)('0' + v % 10);
-    jw_put(w, t, n);
+    tr_json_put(w, t, n);
 }
 
-static void voip_metrics(struct jw *w, const struct tr_rtcp *r)
+static void voip_metrics(struct tr_json_buf *w, const struct tr_rtcp *r)
 {
     if (r->n_voip == 0)
         return;
     const struct tr_rtcp_voip_metrics *m = &r->voip[0];
-    jw_lit(w, ",\"voip_metrics\":{\"ssrc\":");
-    jw_u64(w, m->ssrc);
-    jw_lit(w, ",\"loss_rate\":");
-    jw_u64(w, m->loss_rate);
-    jw_lit(w, ",\"discard_rate\":");
-    jw_u64(w, m->discard_rate);
-    jw_lit(w, ",\"burst_density\":");
-    jw_u64(w, m->burst_density);
-    jw_lit(w, ",\"gap_density\":");
-    jw_u64(w, m->gap_density);
-    jw_lit(w, ",\"burst_duration\":");
-    jw_u64(w, m->burst_duration);
-    jw_lit(w, ",\"gap_duration\":");
-    jw_u64(w, m->gap_duration);
-    jw_lit(w, ",\"round_trip_delay\":");
-    jw_u64(w, m->round_trip_delay);
-    jw_lit(w, ",\"end_system_delay\":");
-    jw_u64(w, m->end_system_delay);
-    jw_lit(w, ",\"signal_level\":");
-    jw_i64(w, m->signal_level);
-    jw_lit(w, ",\"noise_level\":");
-    jw_i64(w, m->noise_level);
-    jw_lit(w, ",\"rerl\":");
-    jw_u64(w, m->rerl);
-    jw_lit(w, ",\"gmin\":");
-    jw_u64(w, m->gmin);
-    jw_lit(w, ",\"r_factor\":");
-    jw_u64(w, m->r_factor);
-    jw_lit(w, ",\"ext_r_factor\":");
-    jw_u64(w, m->ext_r_factor);
-    jw_lit(w, ",\"mos_cq\":");
+    TR_JSON_LIT(w, ",\"voip_metrics\":{\"ssrc\":");
+    tr_json_u64(w, m->ssrc);
+    TR_JSON_LIT(w, ",\"loss_rate\":");
+    tr_json_u64(w, m->loss_rate);
+    TR_JSON_LIT(w, ",\"discard_rate\":");
+    tr_json_u64(w, m->discard_rate);
+    TR_JSON_LIT(w, ",\"burst_density\":");
+    tr_json_u64(w, m->burst_density);
+    TR_JSON_LIT(w, ",\"gap_density\":");
+    tr_json_u64(w, m->gap_density);
+    TR_JSON_LIT(w, ",\"burst_duration\":");
+    tr_json_u64(w, m->burst_duration);
+    TR_JSON_LIT(w, ",\"gap_duration\":");
+    tr_json_u64(w, m->gap_duration);
+    TR_JSON_LIT(w, ",\"round_trip_delay\":");
+    tr_json_u64(w, m->round_trip_delay);
+    TR_JSON_LIT(w, ",\"end_system_delay\":");
+    tr_json_u64(w, m->end_system_delay);
+    TR_JSON_LIT(w, ",\"signal_level\":");
+    tr_json_i64(w, m->signal_level);
+    TR_JSON_LIT(w, ",\"noise_level\":");
+    tr_json_i64(w, m->noise_level);
+    TR_JSON_LIT(w, ",\"rerl\":");
+    tr_json_u64(w, m->rerl);
+    TR_JSON_LIT(w, ",\"gmin\":");
+    tr_json_u64(w, m->gmin);
+    TR_JSON_LIT(w, ",\"r_factor\":");
+    tr_json_u64(w, m->r_factor);
+    TR_JSON_LIT(w, ",\"ext_r_factor\":");
+    tr_json_u64(w, m->ext_r_factor);
+    TR_JSON_LIT(w, ",\"mos_cq\":");
     mos(w, m->mos_cq);
-    jw_lit(w, ",\"mos_lq\":");
+    TR_JSON_LIT(w, ",\"mos_lq\":");
     mos(w, m->mos_lq);
-    jw_lit(w, ",\"rx_config\":");
-    jw_u64(w, m->rx_config);
-    jw_lit(w, ",\"jb_nominal\":");
-    jw_u64(w, m->jb_nominal);
-    jw_lit(w, ",\"jb_maximum\":");
-    jw_u64(w, m->jb_maximum);
-    jw_lit(w, ",\"jb_abs_max\":");
-    jw_u64(w, m->jb_abs_max);
-    jw_lit(w, "}");
+    TR_JSON_LIT(w, ",\"rx_config\":");
+    tr_json_u64(w, m->rx_config);
+    TR_JSON_LIT(w, ",\"jb_nominal\":");
+    tr_json_u64(w, m->jb_nominal);
+    TR_JSON_LIT(w, ",\"jb_maximum\":");
+    tr_json_u64(w, m->jb_maximum);
+    TR_JSON_LIT(w, ",\"jb_abs_max\":");
+    tr_json_u64(w, m->jb_abs_max);
+    TR_JSON_LIT(w, "}");
 }
 
 int tr_rtcp_json(const struct tr_rtcp *r, char *buf, size_t cap)
 {
-    struct jw w;
-    jw_init(&w, buf, cap);
-    jw_lit(&w, "{");
+    struct tr_json_buf w;
+    tr_json_init(&w, buf, cap);
+    TR_JSON_LIT(&w, "{");
     sender_information(&w, r);
-    jw_lit(&w, ",\"ssrc\":");
-    jw_u64(&w, r->ssrc);
-    jw_lit(&w, ",\"type\":");
-    jw_u64(&w, r->type);
+    TR_JSON_LIT(&w, ",\"ssrc\":");
+    tr_json_u64(&w, r->ssrc);
+    TR_JSON_LIT(&w, ",\"type\":");
+    tr_json_u64(&w, r->type);
     report_blocks(&w, r);
     report_blocks_xr(&w, r);
     sdes(&w, r);
@@ -274,6 +274,6 @@ int tr_rtcp_json(const struct tr_rtcp *r, char *buf, size_t cap)
     app(&w, r);
     xr_blocks(&w, r);
     voip_metrics(&w, r);
-    jw_lit(&w, "}");
-    return jw_finish(&w);
+    TR_JSON_LIT(&w, "}");
+    return tr_json_finish(&w);
 }

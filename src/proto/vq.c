@@ -31,7 +31,7 @@
  * 3261 7.3.1 folding, which 4.6 uses) stays one view across its line break;
  * the JSON writer turns each fold into one space.
  */
-#include "proto_json.h"
+#include "proto.h"
 
 /* ---------------------------------------------------------------- text */
 
@@ -393,9 +393,9 @@ int tr_vq_parse(struct tr_bytes body, struct tr_vq *out)
 
 /* A text view as a JSON string, each fold (CR LF or LF, then SP/HT) written
  * as one space (RFC 3261 7.3.1: folding is equivalent to one SP). */
-static void text(struct jw *w, struct tr_str s)
+static void text(struct tr_json_buf *w, struct tr_str s)
 {
-    jw_lit(w, "\"");
+    TR_JSON_LIT(w, "\"");
     size_t i = 0, run = 0;
     while (i < s.len) {
         char c = s.ptr[i];
@@ -416,40 +416,35 @@ static void text(struct jw *w, struct tr_str s)
         size_t keep = i; /* drop the blanks before the fold too */
         while (keep > run && is_wsp(s.ptr[keep - 1]))
             keep--;
-        jw_str_part(w, s.ptr + run, keep - run);
-        jw_lit(w, " ");
+        tr_json_str_part(w, s.ptr + run, keep - run);
+        TR_JSON_LIT(w, " ");
         i = run = k;
     }
-    jw_str_part(w, s.ptr + run, s.len - run);
-    jw_lit(w, "\"");
+    tr_json_str_part(w, s.ptr + run, s.len - run);
+    TR_JSON_LIT(w, "\"");
 }
 
-/* ,"key": -- or "key": for the first key of an object. */
-static void key(struct jw *w, bool *first, const char *k)
+/* ,"key": -- or "key": for the first key of an object (tr_json_key knows). */
+static void key(struct tr_json_buf *w, const char *k)
 {
-    if (!*first)
-        jw_lit(w, ",");
-    *first = false;
-    jw_lit(w, "\"");
-    jw_put(w, k, strlen(k));
-    jw_lit(w, "\":");
+    tr_json_key(w, k, strlen(k));
 }
 
-static void key_text(struct jw *w, bool *first, const char *k, struct tr_str s)
+static void key_text(struct tr_json_buf *w, const char *k, struct tr_str s)
 {
     if (s.len == 0)
         return;
-    key(w, first, k);
+    key(w, k);
     text(w, s);
 }
 
 /* Thousandths as a JSON number: 5000 -> 5, 4200 -> 4.2, -21000 -> -21. */
-static void thousandths(struct jw *w, int64_t v)
+static void thousandths(struct tr_json_buf *w, int64_t v)
 {
     uint64_t a = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
     if (v < 0)
-        jw_lit(w, "-");
-    jw_u64(w, a / 1000);
+        TR_JSON_LIT(w, "-");
+    tr_json_u64(w, a / 1000);
     unsigned f = (unsigned)(a % 1000);
     if (f == 0)
         return;
@@ -457,45 +452,43 @@ static void thousandths(struct jw *w, int64_t v)
     size_t n = 4;
     while (t[n - 1] == '0')
         n--;
-    jw_put(w, t, n);
+    tr_json_put(w, t, n);
 }
 
-static void metrics(struct jw *w, bool *outer, const char *k, const struct tr_vq_metrics *m)
+static void metrics(struct tr_json_buf *w, const char *k, const struct tr_vq_metrics *m)
 {
     if (!m->present)
         return;
-    key(w, outer, k);
-    jw_lit(w, "{");
-    bool first = true;
+    key(w, k);
+    TR_JSON_LIT(w, "{");
     /* Timestamps first, then the numbers in RFC order, then the other texts. */
     for (unsigned i = 0; i < TR_VQ_N_TEXT; i++) {
         if (i == TR_VQ_T_PD) {
             for (unsigned n = 0; n < TR_VQ_N_NUM; n++) {
                 if (!(m->num_set & (1ull << n)))
                     continue;
-                key(w, &first, num_keys[n]);
+                key(w, num_keys[n]);
                 thousandths(w, m->num[n]);
             }
         }
-        key_text(w, &first, text_keys[i], m->text[i]);
+        key_text(w, text_keys[i], m->text[i]);
     }
-    jw_lit(w, "}");
+    TR_JSON_LIT(w, "}");
 }
 
-static void addr(struct jw *w, bool *outer, const char *k, const struct tr_vq_addr *a)
+static void addr(struct tr_json_buf *w, const char *k, const struct tr_vq_addr *a)
 {
     if (a->ip.len == 0 && a->port < 0 && a->ssrc.len == 0)
         return;
-    key(w, outer, k);
-    jw_lit(w, "{");
-    bool first = true;
-    key_text(w, &first, "ip", a->ip);
+    key(w, k);
+    TR_JSON_LIT(w, "{");
+    key_text(w, "ip", a->ip);
     if (a->port >= 0) {
-        key(w, &first, "port");
-        jw_u64(w, (uint64_t)a->port);
+        key(w, "port");
+        tr_json_u64(w, (uint64_t)a->port);
     }
-    key_text(w, &first, "ssrc", a->ssrc);
-    jw_lit(w, "}");
+    key_text(w, "ssrc", a->ssrc);
+    TR_JSON_LIT(w, "}");
 }
 
 int tr_vq_json(const struct tr_vq *v, char *buf, size_t cap)
@@ -503,48 +496,46 @@ int tr_vq_json(const struct tr_vq *v, char *buf, size_t cap)
     static const char *const reports[] = {"none", "VQSessionReport", "VQIntervalReport",
                                           "VQAlertReport"};
     const char *report = reports[(unsigned)v->report < TR_ARRAY_LEN(reports) ? v->report : 0];
-    struct jw w;
-    bool first = true;
-    jw_init(&w, buf, cap);
-    jw_lit(&w, "{");
-    key(&w, &first, "report");
-    jw_str(&w, report, strlen(report));
+    struct tr_json_buf w;
+    tr_json_init(&w, buf, cap);
+    TR_JSON_LIT(&w, "{");
+    key(&w, "report");
+    tr_json_str(&w, report, strlen(report));
     if (v->call_term) {
-        key(&w, &first, "call_term");
-        jw_lit(&w, "true");
+        key(&w, "call_term");
+        TR_JSON_LIT(&w, "true");
     }
     if (v->alert_type.len || v->alert_severity.len || v->alert_dir.len) {
-        bool inner = true;
-        key(&w, &first, "alert");
-        jw_lit(&w, "{");
-        key_text(&w, &inner, "type", v->alert_type);
-        key_text(&w, &inner, "severity", v->alert_severity);
-        key_text(&w, &inner, "dir", v->alert_dir);
-        jw_lit(&w, "}");
+        key(&w, "alert");
+        TR_JSON_LIT(&w, "{");
+        key_text(&w, "type", v->alert_type);
+        key_text(&w, "severity", v->alert_severity);
+        key_text(&w, "dir", v->alert_dir);
+        TR_JSON_LIT(&w, "}");
     }
-    key_text(&w, &first, "call_id", v->call_id);
-    key_text(&w, &first, "local_id", v->local_id);
-    key_text(&w, &first, "remote_id", v->remote_id);
-    key_text(&w, &first, "orig_id", v->orig_id);
-    key_text(&w, &first, "from_id", v->from_id);
-    key_text(&w, &first, "to_id", v->to_id);
-    key_text(&w, &first, "local_group", v->local_group);
-    key_text(&w, &first, "remote_group", v->remote_group);
-    addr(&w, &first, "local_addr", &v->local_addr);
-    key_text(&w, &first, "local_mac", v->local_mac);
-    addr(&w, &first, "remote_addr", &v->remote_addr);
-    key_text(&w, &first, "remote_mac", v->remote_mac);
-    key_text(&w, &first, "dialog_id", v->dialog_id);
-    metrics(&w, &first, "local_metrics", &v->local);
-    metrics(&w, &first, "remote_metrics", &v->remote);
+    key_text(&w, "call_id", v->call_id);
+    key_text(&w, "local_id", v->local_id);
+    key_text(&w, "remote_id", v->remote_id);
+    key_text(&w, "orig_id", v->orig_id);
+    key_text(&w, "from_id", v->from_id);
+    key_text(&w, "to_id", v->to_id);
+    key_text(&w, "local_group", v->local_group);
+    key_text(&w, "remote_group", v->remote_group);
+    addr(&w, "local_addr", &v->local_addr);
+    key_text(&w, "local_mac", v->local_mac);
+    addr(&w, "remote_addr", &v->remote_addr);
+    key_text(&w, "remote_mac", v->remote_mac);
+    key_text(&w, "dialog_id", v->dialog_id);
+    metrics(&w, "local_metrics", &v->local);
+    metrics(&w, "remote_metrics", &v->remote);
     if (v->n_unknown) {
-        key(&w, &first, "unknown");
-        jw_u64(&w, v->n_unknown);
+        key(&w, "unknown");
+        tr_json_u64(&w, v->n_unknown);
     }
     if (v->n_bad_values) {
-        key(&w, &first, "bad_values");
-        jw_u64(&w, v->n_bad_values);
+        key(&w, "bad_values");
+        tr_json_u64(&w, v->n_bad_values);
     }
-    jw_lit(&w, "}");
-    return jw_finish(&w);
+    TR_JSON_LIT(&w, "}");
+    return tr_json_finish(&w);
 }

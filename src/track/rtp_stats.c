@@ -43,9 +43,7 @@
  */
 #include "track.h"
 
-#include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #define NIL UINT32_MAX
 #define SEQ_MOD 65536u
@@ -732,94 +730,89 @@ void tr_rtp_flush(struct tr_rtp_table *t, tr_rtp_report_fn cb, void *user)
 
 /* ---------------------------------------------------------------- JSON */
 
-struct jbuf {
-    char *p;
-    size_t len, cap;
-    bool overflow;
-};
-
-static void jb_printf(struct jbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void jb_printf(struct jbuf *b, const char *fmt, ...)
+/* "<key>":"<time>","<key>_us":<microseconds> */
+static void key_time(struct tr_json_buf *b, const char *key, uint64_t ts_ns)
 {
-    if (b->overflow)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= b->cap - b->len)
-        b->overflow = true;
-    else
-        b->len += (size_t)n;
+    size_t n = strlen(key);
+    tr_json_key(b, key, n);
+    tr_json_time(b, ts_ns);
+    TR_JSON_LIT(b, ",\"");
+    tr_json_put(b, key, n);
+    TR_JSON_LIT(b, "_us\":");
+    tr_json_u64(b, ts_ns / 1000u);
 }
 
-/* A JSON string (RFC 8259): printable ASCII as is, everything else, and
- * every byte >= 0x80, as \u00XX. Call-IDs are ASCII tokens (RFC 3261 25.1),
- * so this only changes hostile ones, and the output is always valid. */
-static void jb_string(struct jbuf *b, struct tr_str s)
+/* A static ASCII name (codec, end reason) or an address as a JSON string. */
+static void key_name(struct tr_json_buf *b, const char *key, const char *name)
 {
-    static const char hex[] = "0123456789abcdef";
-    jb_printf(b, "\"");
-    for (size_t i = 0; i < s.len && !b->overflow; i++) {
-        uint8_t c = (uint8_t)s.ptr[i];
-        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
-            jb_printf(b, "%c", c);
-        else if (c == '"' || c == '\\')
-            jb_printf(b, "\\%c", c);
-        else
-            jb_printf(b, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
-    }
-    jb_printf(b, "\"");
+    tr_json_key(b, key, strlen(key));
+    tr_json_str(b, name, strlen(name));
 }
 
-static void jb_time(struct jbuf *b, const char *key, uint64_t ts_ns)
+static void key_u64(struct tr_json_buf *b, const char *key, uint64_t v)
 {
-    time_t sec = (time_t)tr_ts_sec(ts_ns);
-    struct tm tm;
-    char tbuf[32] = "";
-    if (gmtime_r(&sec, &tm))
-        strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%S", &tm);
-    jb_printf(b, "\"%s\":\"%s.%06uZ\",\"%s_us\":%llu", key, tbuf, tr_ts_usec(ts_ns), key,
-              (unsigned long long)(ts_ns / 1000u));
+    tr_json_key(b, key, strlen(key));
+    tr_json_u64(b, v);
 }
 
+static void key_fixed(struct tr_json_buf *b, const char *key, double v, unsigned decimals)
+{
+    tr_json_key(b, key, strlen(key));
+    tr_json_fixed(b, v, decimals);
+}
+
+/* Strings are escaped as in every trawl JSON (core.h, "JSON writer"):
+ * Call-IDs are ASCII tokens (RFC 3261 25.1), so this only changes hostile
+ * ones, and the output is always valid. */
 int tr_rtp_report_json(const struct tr_rtp_report *r, char *buf, size_t cap)
 {
-    struct jbuf b = { buf, 0, cap, cap == 0 };
+    struct tr_json_buf b;
+    tr_json_init(&b, buf, cap);
     char src[TR_ADDR_STRLEN], dst[TR_ADDR_STRLEN];
     tr_addr_format(&r->src, src, sizeof(src));
     tr_addr_format(&r->dst, dst, sizeof(dst));
 
-    jb_printf(&b, "{\"type\":\"rtp_stats\",");
-    jb_time(&b, "ts", r->last_ns);
-    jb_printf(&b, ",\"call_id\":");
-    jb_string(&b, r->call_id);
-    jb_printf(&b, ",\"family\":%u,\"src\":\"%s\",\"sport\":%u,\"dst\":\"%s\",\"dport\":%u",
-              r->src.family, src, r->sport, dst, r->dport);
-    jb_printf(&b, ",\"ssrc\":%lu,\"pt\":%u", (unsigned long)r->ssrc, r->pt);
+    TR_JSON_LIT(&b, "{\"type\":\"rtp_stats\"");
+    key_time(&b, "ts", r->last_ns);
+    TR_JSON_KEY(&b, "call_id");
+    tr_json_str(&b, r->call_id.ptr, r->call_id.len);
+    key_u64(&b, "family", r->src.family);
+    key_name(&b, "src", src);
+    key_u64(&b, "sport", r->sport);
+    key_name(&b, "dst", dst);
+    key_u64(&b, "dport", r->dport);
+    key_u64(&b, "ssrc", r->ssrc);
+    key_u64(&b, "pt", r->pt);
     if (r->codec)
-        jb_printf(&b, ",\"codec\":\"%s\"", r->codec);
-    jb_printf(&b, ",\"clock_hz\":%lu,", (unsigned long)r->clock_hz);
-    jb_time(&b, "first_ts", r->first_ns);
-    jb_printf(&b, ",");
-    jb_time(&b, "last_ts", r->last_ns);
-    jb_printf(&b,
-              ",\"packets\":%llu,\"octets\":%llu,\"expected\":%llu,\"lost\":%lld,"
-              "\"loss_pct\":%.3f,\"duplicates\":%llu,\"out_of_order\":%llu,"
-              "\"seq_errors\":%llu,\"restarts\":%llu",
-              (unsigned long long)r->packets, (unsigned long long)r->octets,
-              (unsigned long long)r->expected, (long long)r->lost, r->loss_pct,
-              (unsigned long long)r->duplicates, (unsigned long long)r->out_of_order,
-              (unsigned long long)r->seq_errors, (unsigned long long)r->restarts);
-    jb_printf(&b, ",\"jitter_ms\":%.3f,\"jitter_avg_ms\":%.3f,\"jitter_max_ms\":%.3f",
-              r->jitter_ms, r->jitter_avg_ms, r->jitter_max_ms);
-    if (r->has_mos)
-        jb_printf(&b, ",\"r_factor\":%.1f,\"mos\":%.2f", r->r_factor, r->mos);
-    else
-        jb_printf(&b, ",\"r_factor\":null,\"mos\":null");
-    jb_printf(&b, ",\"final\":%s", r->final ? "true" : "false");
-    if (r->final)
-        jb_printf(&b, ",\"end\":\"%s\"", tr_rtp_end_name(r->end));
-    jb_printf(&b, "}");
-    return b.overflow ? -TR_E_FULL : (int)b.len;
+        key_name(&b, "codec", r->codec);
+    key_u64(&b, "clock_hz", r->clock_hz);
+    key_time(&b, "first_ts", r->first_ns);
+    key_time(&b, "last_ts", r->last_ns);
+    key_u64(&b, "packets", r->packets);
+    key_u64(&b, "octets", r->octets);
+    key_u64(&b, "expected", r->expected);
+    TR_JSON_KEY(&b, "lost");
+    tr_json_i64(&b, r->lost);
+    key_fixed(&b, "loss_pct", r->loss_pct, 3);
+    key_u64(&b, "duplicates", r->duplicates);
+    key_u64(&b, "out_of_order", r->out_of_order);
+    key_u64(&b, "seq_errors", r->seq_errors);
+    key_u64(&b, "restarts", r->restarts);
+    key_fixed(&b, "jitter_ms", r->jitter_ms, 3);
+    key_fixed(&b, "jitter_avg_ms", r->jitter_avg_ms, 3);
+    key_fixed(&b, "jitter_max_ms", r->jitter_max_ms, 3);
+    if (r->has_mos) {
+        key_fixed(&b, "r_factor", r->r_factor, 1);
+        key_fixed(&b, "mos", r->mos, 2);
+    } else {
+        TR_JSON_LIT(&b, ",\"r_factor\":null,\"mos\":null");
+    }
+    if (r->final) {
+        TR_JSON_LIT(&b, ",\"final\":true");
+        key_name(&b, "end", tr_rtp_end_name(r->end));
+    } else {
+        TR_JSON_LIT(&b, ",\"final\":false");
+    }
+    TR_JSON_LIT(&b, "}");
+    return tr_json_finish(&b);
 }

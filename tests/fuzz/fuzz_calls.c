@@ -10,20 +10,8 @@
  * Checks after every step: the table never holds more than its cap, every
  * call that left is counted (created = calls + evicted + closed +
  * expired_idle), a match returns a non-empty id of bounded length. */
-#include <stdio.h>
-#include <stdlib.h>
-
+#include "fuzz.h"
 #include "track/track.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 #define MAX_CALLS 8
 

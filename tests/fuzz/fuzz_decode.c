@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "decode/decode.h"
 #include "reasm/reasm.h"
 
@@ -99,8 +100,6 @@ static void decode_one(const uint8_t *frame, size_t len, int linktype, uint32_t 
         abort();
     free(copy);
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -4,28 +4,8 @@
  * it) and decoded once more: every field must come back the same. Also checks
  * that views lie inside the input and that tr_hep3_frame_len agrees with the
  * v3 total length. */
-#include <stdio.h>
-#include <stdlib.h>
-
+#include "fuzz.h"
 #include "proto/proto.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-static void check_view(const void *ptr, size_t len, const uint8_t *base, size_t size)
-{
-    if (len == 0)
-        return;
-    const uint8_t *p = ptr;
-    CHECK(p >= base && p <= base + size && len <= (size_t)(base + size - p));
-}
 
 static bool same_bytes(const void *a, size_t alen, const void *b, size_t blen)
 {

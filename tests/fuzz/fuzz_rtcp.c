@@ -4,29 +4,9 @@
  * counts stay within the arrays; every view lies inside the input; the JSON
  * always fits TR_RTCP_JSON_MAX, is valid RFC 8259 JSON, and a smaller buffer
  * is never written past its cap. */
-#include <stdio.h>
-#include <stdlib.h>
-
+#include "fuzz.h"
 #include "json_check.h"
 #include "proto/proto.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-static void check_view(const void *ptr, size_t len, const uint8_t *base, size_t size)
-{
-    if (len == 0)
-        return;
-    const uint8_t *p = ptr;
-    CHECK(p >= base && p <= base + size && len <= (size_t)(base + size - p));
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -17,20 +17,8 @@
  * buffer and is exactly as long as returned, and the table never holds more
  * streams than configured. A tiny table and short timeouts make evictions,
  * expiries and periodic reports common. */
-#include <stdio.h>
-#include <stdlib.h>
-
+#include "fuzz.h"
 #include "track/track.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 #define MAX_STREAMS 3u
 #define MS 1000000ull

@@ -4,28 +4,8 @@
  * line has port 0, addresses have a known family, TR_DECLINED leaves the
  * result empty, and parsing is a pure function of the bytes. The input is
  * also parsed as every cut a snaplen could make at its line ends. */
-#include <stdio.h>
-#include <stdlib.h>
-
+#include "fuzz.h"
 #include "proto/proto.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-static void check_view(struct tr_str s, const uint8_t *base, size_t size)
-{
-    if (s.len == 0)
-        return;
-    const uint8_t *p = (const uint8_t *)s.ptr;
-    CHECK(p >= base && p <= base + size && s.len <= (size_t)(base + size - p));
-}
 
 static void check_family(const struct tr_addr *a)
 {
@@ -49,8 +29,8 @@ static void check(const uint8_t *d, size_t n)
     check_family(&s.session_addr);
     for (unsigned i = 0; i < s.n_media; i++) {
         const struct tr_sdp_media *m = &s.media[i];
-        check_view(m->type, d, n);
-        check_view(m->proto, d, n);
+        check_str(m->type, d, n);
+        check_str(m->proto, d, n);
         check_family(&m->addr);
         check_family(&m->rtcp_addr);
         CHECK(m->dir <= TR_SDP_INACTIVE);

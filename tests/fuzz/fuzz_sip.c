@@ -3,28 +3,8 @@
  * msg_len and header_len never exceed it, the return code and the defect
  * agree, and the probe has no false negative for a message parsed as OK.
  * The input is also walked like a stream: parse again at msg_len. */
-#include <stdio.h>
-#include <stdlib.h>
-
+#include "fuzz.h"
 #include "proto/proto.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-static void check_view(const void *ptr, size_t len, const uint8_t *base, size_t size)
-{
-    if (len == 0)
-        return;
-    const uint8_t *p = ptr;
-    CHECK(p >= base && p <= base + size && len <= (size_t)(base + size - p));
-}
 
 static void check_msg(const struct tr_sip_msg *m, int rc, const uint8_t *d, size_t n, bool probed)
 {

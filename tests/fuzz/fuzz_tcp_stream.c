@@ -14,33 +14,13 @@
  * every view of its parse lies inside it; the table never holds more flows
  * or buffer bytes than configured. A tiny table makes evictions common.
  * Seeds include WebSocket (an Upgrade, then masked and fragmented frames). */
-#include <stdio.h>
-#include <stdlib.h>
-
+#include "fuzz.h"
 #include "proto/proto.h"
 #include "reasm/reasm.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 #define MAX_STREAM 4096u
 #define MAX_BYTES 16384u
 #define MAX_FLOWS 3u
-
-static void check_view(struct tr_str s, const struct tr_bytes *d)
-{
-    if (s.len == 0)
-        return;
-    const uint8_t *p = (const uint8_t *)s.ptr;
-    CHECK(p >= d->ptr && p + s.len <= d->ptr + d->len);
-}
 
 static void on_msg(void *user, const struct tr_tcp_msg *m)
 {
@@ -53,11 +33,11 @@ static void on_msg(void *user, const struct tr_tcp_msg *m)
      * its frames, and may say less. */
     CHECK(m->websocket ? s->msg_len <= m->data.len : s->msg_len == m->data.len);
     CHECK(s->header_len <= m->data.len);
-    check_view(s->method, &m->data);
-    check_view(s->call_id, &m->data);
-    check_view(s->via_branch, &m->data);
-    check_view(s->cseq_method, &m->data);
-    check_view((struct tr_str){(const char *)s->body.ptr, s->body.len}, &m->data);
+    check_str(s->method, m->data.ptr, m->data.len);
+    check_str(s->call_id, m->data.ptr, m->data.len);
+    check_str(s->via_branch, m->data.ptr, m->data.len);
+    check_str(s->cseq_method, m->data.ptr, m->data.len);
+    check_view(s->body.ptr, s->body.len, m->data.ptr, m->data.len);
     /* Touch every byte: ASan catches a view into freed or stale memory. */
     volatile uint8_t x = 0;
     for (size_t i = 0; i < m->data.len; i++)

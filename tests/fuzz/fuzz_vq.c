@@ -2,34 +2,14 @@
  * (src/proto/vq.c). Checks: every view lies inside the input; TR_OK exactly
  * when a report type was found; the JSON fits TR_VQ_JSON_MAX(size), is valid
  * RFC 8259 JSON, and a smaller buffer is never written past its cap. */
-#include <stdio.h>
-#include <stdlib.h>
-
+#include "fuzz.h"
 #include "json_check.h"
 #include "proto/proto.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-static void check_view(struct tr_str s, const uint8_t *base, size_t size)
-{
-    if (s.len == 0)
-        return;
-    const uint8_t *p = (const uint8_t *)s.ptr;
-    CHECK(p >= base && p <= base + size && s.len <= (size_t)(base + size - p));
-}
 
 static void check_metrics(const struct tr_vq_metrics *m, const uint8_t *d, size_t n)
 {
     for (unsigned i = 0; i < TR_VQ_N_TEXT; i++)
-        check_view(m->text[i], d, n);
+        check_str(m->text[i], d, n);
     CHECK((m->num_set >> TR_VQ_N_NUM) == 0);
     if (m->num_set)
         CHECK(m->present);
@@ -50,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         &v.local_addr.ssrc, &v.remote_addr.ip, &v.remote_addr.ssrc,
     };
     for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++)
-        check_view(*views[i], data, size);
+        check_str(*views[i], data, size);
     CHECK(v.local_addr.port >= -1 && v.local_addr.port <= 65535);
     CHECK(v.remote_addr.port >= -1 && v.remote_addr.port <= 65535);
     check_metrics(&v.local, data, size);

@@ -4,20 +4,8 @@
  * as a stream of frames fed to an assembler with a small buffer.
  * Checks: views inside the input, frame lengths that add up, assembled
  * messages no longer than the buffer. */
-#include <stdio.h>
-#include <stdlib.h>
-
+#include "fuzz.h"
 #include "proto/proto.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

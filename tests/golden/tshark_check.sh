@@ -116,11 +116,14 @@ def trawl_view(path):
     for line in text.splitlines():
         if not line.strip():
             continue
-        n += 1
         try:
-            cid = json.loads(line).get("call_id")
+            obj = json.loads(line)
         except ValueError:
-            cid = "<bad JSON line>"
+            obj = {"call_id": "<bad JSON line>"}
+        if "type" in obj:
+            continue  # RTCP, RTP statistics, vq reports: not SIP messages
+        n += 1
+        cid = obj.get("call_id")
         if cid:
             ids.add(cid)
     return n, ids
