@@ -140,6 +140,8 @@ struct tr_calls {
     uint32_t cmask, emask;
     struct list lists[3]; /* indexed by ST_ACTIVE, ST_ENDED */
     uint32_t free_top;
+    uint32_t n_fresh;    /* slots [n_fresh, max_calls) never used: not yet initialised,
+                          * so a big table costs memory only as calls arrive */
     uint64_t seed;
 };
 
@@ -446,6 +448,15 @@ static bool reap_if_stale(struct tr_calls *t, uint32_t ci, uint64_t now_ns)
  * least recently active one (stale ones are counted as closed/expired). */
 static uint32_t call_alloc(struct tr_calls *t, uint64_t now_ns)
 {
+    if (t->free_top == NIL && t->n_fresh < t->conf.max_calls) {
+        uint32_t ci = t->n_fresh++;
+        size_t per_call = (size_t)n_media_slots(t) * N_KINDS;
+        for (size_t e = ci * per_call; e < (ci + 1) * per_call; e++)
+            t->eps[e].hnext = NIL;
+        t->calls[ci].prev = NIL;
+        t->calls[ci].next = NIL;
+        t->free_top = ci;
+    }
     if (t->free_top == NIL) {
         uint32_t victim = t->lists[ST_ENDED].head;
         if (victim == NIL)
@@ -504,15 +515,9 @@ struct tr_calls *tr_calls_new(const struct tr_calls_conf *conf)
         t->cbuckets[i] = NIL;
     for (uint32_t i = 0; i < neb; i++)
         t->ebuckets[i] = NIL;
-    for (size_t i = 0; i < n_eps; i++)
-        t->eps[i].hnext = NIL;
     t->cmask = nb - 1;
     t->emask = neb - 1;
-    for (uint32_t i = 0; i < n; i++) {
-        t->calls[i].next = i + 1 < n ? i + 1 : NIL;
-        t->calls[i].prev = NIL;
-    }
-    t->free_top = 0;
+    t->free_top = NIL; /* slots are taken fresh (n_fresh) before any is reused */
     for (int i = 0; i < 3; i++)
         t->lists[i].head = t->lists[i].tail = NIL;
     t->seed = tr_now_mono_ns() ^ (uint64_t)(uintptr_t)t;

@@ -233,6 +233,7 @@ struct tr_rtp_table {
     uint32_t bucket_mask;
     uint32_t lru_head, lru_tail;
     uint32_t free_top;
+    uint32_t n_fresh; /* slots [n_fresh, max_streams) never used: untouched memory */
     uint64_t seed;
     uint32_t clock_override[128]; /* 0: RFC 3551 or default_clock_hz */
 };
@@ -263,9 +264,7 @@ struct tr_rtp_table *tr_rtp_table_new(const struct tr_rtp_conf *conf)
     for (uint32_t i = 0; i < nb; i++)
         t->buckets[i] = NIL;
     t->bucket_mask = nb - 1;
-    for (uint32_t i = 0; i < n; i++)
-        t->s[i].next = i + 1 < n ? i + 1 : NIL;
-    t->free_top = 0;
+    t->free_top = NIL; /* fresh slots (n_fresh) are taken before any is reused */
     t->lru_head = t->lru_tail = NIL;
     t->seed = tr_now_mono_ns() ^ (uint64_t)(uintptr_t)t;
     return t;
@@ -649,6 +648,10 @@ static void set_call_id(struct tr_rtp_table *t, struct stream *s, const struct t
 static uint32_t new_stream(struct tr_rtp_table *t, const struct stream_key *k, uint32_t hash,
                            tr_rtp_report_fn cb, void *user)
 {
+    if (t->free_top == NIL && t->n_fresh < t->conf.max_streams) {
+        t->s[t->n_fresh].next = NIL;
+        t->free_top = t->n_fresh++;
+    }
     if (t->free_top == NIL)
         end_stream(t, t->lru_head, TR_RTP_END_EVICTED, cb, user);
     uint32_t idx = t->free_top;
