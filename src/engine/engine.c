@@ -226,7 +226,15 @@ static void process_media(struct tr_engine *e, const struct tr_packet *pkt)
         return;
     }
     struct tr_rtp_hdr h;
-    if (!tr_rtp_probe(pkt->payload, &h) || !tr_calls_match(e->calls, pkt, false, pkt->ts_ns, &call_id))
+    if (!tr_rtp_probe(pkt->payload, &h)) {
+        /* Version 2 and an RTCP packet type (RFC 5761 4), but not valid
+         * RTCP: not forwarded, and said so. */
+        const uint8_t *p = pkt->payload.ptr;
+        if (pkt->payload.len >= 2 && (p[0] >> 6) == 2 && p[1] >= 192 && p[1] <= 223)
+            e->st.rtcp_invalid++;
+        return;
+    }
+    if (!tr_calls_match(e->calls, pkt, false, pkt->ts_ns, &call_id))
         return;
     e->st.rtp_packets++;
     if (!e->conf.no_rtp_stats)
@@ -675,6 +683,7 @@ void tr_engine_print_summary(struct tr_engine *e, FILE *f)
         {"calls.nat_learned", ct->learned},
         {"calls.nat_guessed_rtcp", ct->learned_guessed},
         {"rtcp.malformed", e->st.rtcp_malformed},
+        {"rtcp.invalid_dropped", e->st.rtcp_invalid},
         {"rtcp.not_tracked", e->st.rtcp_untracked},
         {"rtp.packets", e->st.rtp_packets},
         {"rtp.streams", rs->streams_created},

@@ -52,6 +52,7 @@ struct tr_engine_stats {
     uint64_t rtcp_correlated;     /* of those, matched to a call (correlation id set) */
     uint64_t rtcp_uncorrelated;   /* sent with an empty correlation id: no call known */
     uint64_t rtcp_malformed;      /* probe passed, parse found a defect (still sent) */
+    uint64_t rtcp_invalid;        /* look like RTCP (v2, type 192-223) but fail its checks: not sent */
     uint64_t rtcp_untracked;      /* not forwarded: off a tracked endpoint (--rtcp-tracked-only) */
     uint64_t rtp_packets;         /* RTP packets matched to a call */
     uint64_t rtp_reports;         /* RTP statistics reports emitted */

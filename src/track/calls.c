@@ -786,7 +786,6 @@ static void touch(struct tr_calls *t, uint32_t ci, uint64_t now_ns)
 int tr_calls_observe_sip(struct tr_calls *t, const struct tr_packet *pkt,
                          const struct tr_sip_msg *sip, uint64_t now_ns)
 {
-    (void)pkt; /* SIP and media paths differ: the SIP hop's addresses say nothing */
     t->stats.sip_messages++;
     if (sip->call_id.len == 0 || (!sip->is_request && sip->status < 100))
         return TR_DECLINED;
@@ -850,9 +849,18 @@ int tr_calls_observe_sip(struct tr_calls *t, const struct tr_packet *pkt,
     if (has_sdp && c->state == ST_ACTIVE) {
         bool from_caller = from_tag == c->caller_tag;
         int side = sip->is_request ? (from_caller ? 0 : 1) : (from_caller ? 1 : 0);
-        /* A body cut short (snaplen, a lost segment): use whole lines only. */
-        if (sip->content_length >= 0 && (uint64_t)sip->content_length > sip->body.len &&
-            body.ptr + body.len == sip->body.ptr + sip->body.len) {
+        /* A body cut short (snaplen, a lost segment), or a datagram with
+         * bytes after a Content-Length that ends inside a line: use whole
+         * lines only. (On a stream the next bytes are the next message, and
+         * a last line without CRLF is whole.) */
+        const uint8_t *body_end = sip->body.ptr + sip->body.len;
+        bool cut_by_length = pkt && pkt->ip_proto == 17 && pkt->payload.ptr &&
+                             body_end > pkt->payload.ptr &&
+                             body_end < pkt->payload.ptr + pkt->payload.len;
+        bool cut_short =
+            sip->content_length >= 0 && (uint64_t)sip->content_length > sip->body.len;
+        if ((cut_short || cut_by_length) && body.ptr + body.len == body_end &&
+            body.len > 0 && body.ptr[body.len - 1] != '\n') {
             size_t n = body.len;
             while (n > 0 && body.ptr[n - 1] != '\n')
                 n--;

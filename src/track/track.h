@@ -90,8 +90,9 @@ void tr_calls_free(struct tr_calls *t); /* accepts NULL */
  * reads the SDP (Content-Type application/sdp, a multipart body's SDP part,
  * or a body starting with "v=") of INVITE, ACK, UPDATE, PRACK and of 1xx/2xx
  * responses to INVITE, UPDATE, PRACK; ends calls as described above. pkt may
- * be NULL (its addresses are not used: SIP and media often take different
- * paths). Returns TR_OK when the message was applied to a call, TR_DECLINED
+ * be NULL; its addresses are not used (SIP and media often take different
+ * paths), only its payload: a UDP datagram with bytes after Content-Length
+ * means an unterminated last SDP line was cut. Returns TR_OK when the message was applied to a call, TR_DECLINED
  * when it concerns no call (REGISTER, OPTIONS, unknown Call-ID, ...). */
 int tr_calls_observe_sip(struct tr_calls *t, const struct tr_packet *pkt,
                          const struct tr_sip_msg *sip, uint64_t now_ns);

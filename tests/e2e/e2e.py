@@ -25,6 +25,14 @@ Subcommands (all print to stdout):
     sink udp|tcp PORT OUT           receive on 127.0.0.1:PORT until SIGTERM, count bytes into OUT
     feeder PCAP CTL                 write PCAP to stdout record by record as told by lines read
                                     from the FIFO CTL: "send N", "rest", "eof"
+    rtcpexpect PCAP MAP             one sorted line per RTCP packet of PCAP (tshark) whose 4-tuple
+                                    is a flow of the add_rtcp.py MAP: ts_us src sport dst dport
+                                    call_id (the map's Call-ID)
+    rtcprows DB                     the same lines from Kamailio's rtcp_capture (correlation_id),
+                                    then a line "json-errors N" for msg values that are not JSON
+    rtcphep HEPJSON MAP             check the type 5 PDUs of a "hep" result: payload is JSON with
+                                    the docs/rtcp.md keys; print the same lines as rtcpexpect
+                                    (correlation id chunk as call_id), problems on stderr
     replay PCAP FROM TO PA PB       send the UDP payloads of records FROM..TO (1-based) again as
                                     real datagrams on 127.0.0.1, the pcap's two UDP ports mapped
                                     to PA (lower) and PB (higher); both ports are bound, so no ICMP
@@ -574,6 +582,130 @@ def replay(pcap, first, last, pa, pb):
         s.close()
 
 
+# ------------------------------------------------------------------ RTCP (issue 5)
+# docs/rtcp.md, "JSON body of HEP type 5": keys always present, and the optional ones
+RTCP_ALWAYS = ["sender_information", "ssrc", "type", "report_count", "report_blocks",
+               "report_blocks_xr", "sdes_ssrc"]
+RTCP_OPTIONAL = ["sdes_information", "sdes_report_count", "bye", "app", "xr_blocks", "voip_metrics"]
+RTCP_SENDER = ["ntp_timestamp_sec", "ntp_timestamp_usec", "rtp_timestamp", "packets", "octets"]
+RTCP_XR = ["type", "id", "fraction_lost", "fraction_discard", "burst_density", "gap_density",
+           "burst_duration", "gap_duration", "round_trip_delay", "end_system_delay"]
+RTCP_BLOCK = ["source_ssrc", "highest_seq_no", "fraction_lost", "ia_jitter", "packets_lost",
+              "lsr", "dlsr"]
+
+
+def rtcp_map(path):
+    flows = {}
+    with open(path) as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            v = line.rstrip("\n").split("\t")
+            flows[(norm_ip(v[0]), int(v[1]), norm_ip(v[2]), int(v[3]))] = (v[4], int(v[6]), int(v[7]))
+    return flows
+
+
+def rtcp_line(ts_us, src, sport, dst, dport, call_id):
+    return "%d\t%s\t%d\t%s\t%d\t%s" % (ts_us, norm_ip(src), sport, norm_ip(dst), dport, call_id)
+
+
+def rtcpexpect(pcap, mapfile):
+    flows = rtcp_map(mapfile)
+    rows = tshark_fields(pcap, ["frame.time_epoch", "ip.src", "udp.srcport", "ip.dst",
+                                "udp.dstport"], "udp and ip")
+    out = []
+    for r in rows:
+        key = (norm_ip(r["ip.src"]), int(r["udp.srcport"]), norm_ip(r["ip.dst"]), int(r["udp.dstport"]))
+        if key in flows:
+            out.append(rtcp_line(ts_us_of(r["frame.time_epoch"]), *key, flows[key][0]))
+    want = sum(n for _, n, _ in flows.values())
+    if len(out) != want:
+        die("tshark finds %d RTCP packets on the map's flows, the map lists %d" % (len(out), want))
+    for line in sorted(out):
+        print(line)
+
+
+def rtcprows(db):
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=10)
+    try:
+        out, bad = [], 0
+        for r in con.execute("SELECT micro_ts, source_ip, source_port, destination_ip, "
+                             "destination_port, correlation_id, msg FROM rtcp_capture"):
+            out.append(rtcp_line(r[0], r[1], r[2], r[3], r[4], r[5]))
+            msg = r[6].encode("latin-1") if isinstance(r[6], str) else (r[6] or b"")
+            try:
+                json.loads(msg.decode("utf-8"))
+            except ValueError:
+                bad += 1
+        for line in sorted(out):
+            print(line)
+        print("json-errors %d" % bad)
+    finally:
+        con.close()
+
+
+def rtcp_json_problems(body):
+    """Problems of one HEP type 5 payload against docs/rtcp.md (an empty list when fine)."""
+    probs = []
+    seen = []
+
+    def hook(pairs):
+        keys = [k for k, _ in pairs]
+        if len(keys) != len(set(keys)):
+            probs.append("duplicate keys %s" % keys)
+        seen.append(keys)
+        return dict(pairs)
+    try:
+        o = json.loads(body.decode("utf-8"), object_pairs_hook=hook)
+    except ValueError as e:
+        return ["not JSON: %s" % e]
+    if not isinstance(o, dict):
+        return ["not an object"]
+    keys = list(o)
+    if keys[:len(RTCP_ALWAYS)] != RTCP_ALWAYS:
+        probs.append("first keys %s, docs/rtcp.md says %s" % (keys[:len(RTCP_ALWAYS)], RTCP_ALWAYS))
+    extra = [k for k in keys[len(RTCP_ALWAYS):] if k not in RTCP_OPTIONAL]
+    if extra:
+        probs.append("unknown keys %s" % extra)
+    if list(o.get("sender_information", {})) != RTCP_SENDER:
+        probs.append("sender_information keys %s" % list(o.get("sender_information", {})))
+    if list(o.get("report_blocks_xr", {})) != RTCP_XR:
+        probs.append("report_blocks_xr keys %s" % list(o.get("report_blocks_xr", {})))
+    blocks = o.get("report_blocks", [])
+    if not isinstance(blocks, list) or o.get("report_count") != len(blocks):
+        probs.append("report_count %s but %d blocks" % (o.get("report_count"), len(blocks)))
+    for b in blocks:
+        if list(b) != RTCP_BLOCK:
+            probs.append("report block keys %s" % list(b))
+    if o.get("type") not in range(200, 208):
+        probs.append("type %s" % o.get("type"))
+    usec = o.get("sender_information", {}).get("ntp_timestamp_usec", -1)
+    if not 0 <= usec <= 999999:
+        probs.append("ntp_timestamp_usec %s not in 0..999999" % usec)
+    return probs
+
+
+def rtcphep(hepjson, mapfile):
+    flows = rtcp_map(mapfile)
+    with open(hepjson) as f:
+        pdus = [p for p in json.load(f)["pdus"] if p["proto_type"] == 5]
+    out, bad, n_xr = [], 0, 0
+    for p in pdus:
+        body = bytes.fromhex(p["payload_hex"])
+        probs = rtcp_json_problems(body)
+        if probs:
+            bad += 1
+            sys.stderr.write("frame %s: %s\n" % (p["frame"], "; ".join(probs)))
+        elif "voip_metrics" in json.loads(body.decode("utf-8")):
+            n_xr += 1
+        out.append(rtcp_line(p["ts_us"], p["src"], p["sport"], p["dst"], p["dport"],
+                             p["correlation_id"] or ""))
+    for line in sorted(out):
+        print(line)
+    print("json-errors %d" % bad)
+    print("voip-metrics %d" % n_xr)
+
+
 def main(argv):
     if not argv:
         die("usage: see the docstring")
@@ -594,6 +726,12 @@ def main(argv):
         sink(args[0], args[1], args[2])
     elif cmd == "feeder":
         feeder(args[0], args[1])
+    elif cmd == "rtcpexpect":
+        rtcpexpect(args[0], args[1])
+    elif cmd == "rtcprows":
+        rtcprows(args[0])
+    elif cmd == "rtcphep":
+        rtcphep(args[0], args[1])
     elif cmd == "replay":
         replay(*args[:5])
     else:
