@@ -29,12 +29,15 @@ before=$status
 cmake --build "$out/clang" -j"$jobs" >/dev/null || status=1
 tally "$before"
 
-step "ASan+UBSan build, full suite"
+# Every test but the tshark cross-check, which compares trawl's JSON (the
+# same in both builds, and checked by the golden rows under ASan) with
+# tshark's reading of 60 pcaps: under ASan it only adds minutes.
+step "ASan+UBSan build, full suite except the tshark cross-check"
 cmake -S "$top" -B "$out/asan" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DTRAWL_SANITIZE=ON >/dev/null
 cmake --build "$out/asan" -j"$jobs" >/dev/null
 before=$status
 (cd "$out/asan" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-   TRAWL_TIMEOUT_MULT=4 ctest --output-on-failure -j"$jobs") || status=1
+   TRAWL_TIMEOUT_MULT=4 ctest --output-on-failure -j"$jobs" -E '^golden\.tshark_check$') || status=1
 tally "$before"
 
 step "libFuzzer, ${fuzz_seconds}s per target"
