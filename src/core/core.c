@@ -64,6 +64,20 @@ const char *tr_addr_format(const struct tr_addr *a, char *buf, size_t cap)
     return buf;
 }
 
+uint32_t tr_hash_addr_pair(uint64_t h, const uint8_t a[16], const uint8_t b[16])
+{
+    for (size_t i = 0; i < 16; i += 8) {
+        uint64_t x, y;
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        h = (h ^ x) * 0x9e3779b97f4a7c15u;
+        h ^= h >> 29;
+        h = (h ^ y) * 0xbf58476d1ce4e5b9u;
+        h ^= h >> 32;
+    }
+    return (uint32_t)h;
+}
+
 uint64_t tr_now_real_ns(void)
 {
     struct timespec ts;

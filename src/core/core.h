@@ -259,6 +259,12 @@ static inline uint32_t tr_ts_usec(uint64_t ts_ns) { return (uint32_t)(ts_ns % 10
 
 /* Monotonic clock in nanoseconds, for timers that must not follow wall-clock jumps. */
 uint64_t tr_now_mono_ns(void);
+
+/* The hash of the flow tables (IP fragments, TCP streams, RTP streams):
+ * mixes two 16-byte addresses into h, which the caller starts from its
+ * table's random seed and its other key fields. Multiply-xorshift: cheap,
+ * and with the seed not predictable enough to aim a flood at one chain. */
+uint32_t tr_hash_addr_pair(uint64_t h, const uint8_t a[16], const uint8_t b[16]);
 uint64_t tr_now_real_ns(void); /* wall clock, the time base of live packets' ts_ns */
 
 /* ---------------------------------------------------------------- JSON writer

@@ -98,19 +98,8 @@ static size_t bitmap_bytes(uint32_t cap)
 
 static uint32_t key_hash(const struct tr_defrag *d, const struct dg_key *k)
 {
-    /* Multiply-xorshift over the key words: cheap and, with the per-table
-     * seed, not predictable enough to aim a flood at one chain. */
     uint64_t h = d->seed ^ ((uint64_t)k->family << 40 | (uint64_t)k->proto << 32 | k->id);
-    for (size_t i = 0; i < 16; i += 8) {
-        uint64_t a, b;
-        memcpy(&a, k->src + i, 8);
-        memcpy(&b, k->dst + i, 8);
-        h = (h ^ a) * 0x9e3779b97f4a7c15u;
-        h ^= h >> 29;
-        h = (h ^ b) * 0xbf58476d1ce4e5b9u;
-        h ^= h >> 32;
-    }
-    return (uint32_t)h;
+    return tr_hash_addr_pair(h, k->src, k->dst);
 }
 
 static bool key_eq(const struct dg_key *a, const struct dg_key *b)

@@ -149,16 +149,7 @@ static int32_t seq_diff(uint32_t a, uint32_t b)
 static uint32_t key_hash(const struct tr_tcp_table *t, const struct flow_key *k)
 {
     uint64_t h = t->seed ^ ((uint64_t)k->family << 32 | (uint64_t)k->pa << 16 | k->pb);
-    for (size_t i = 0; i < 16; i += 8) {
-        uint64_t a, b;
-        memcpy(&a, k->a + i, 8);
-        memcpy(&b, k->b + i, 8);
-        h = (h ^ a) * 0x9e3779b97f4a7c15u;
-        h ^= h >> 29;
-        h = (h ^ b) * 0xbf58476d1ce4e5b9u;
-        h ^= h >> 32;
-    }
-    return (uint32_t)h;
+    return tr_hash_addr_pair(h, k->a, k->b);
 }
 
 static bool key_eq(const struct flow_key *x, const struct flow_key *y)

@@ -306,16 +306,7 @@ static uint32_t key_hash(const struct tr_rtp_table *t, const struct stream_key *
 {
     uint64_t h = t->seed ^ ((uint64_t)k->ssrc << 32 | (uint64_t)k->sport << 16 | k->dport);
     h = (h ^ k->family) * 0x9e3779b97f4a7c15u;
-    for (size_t i = 0; i < 16; i += 8) {
-        uint64_t a, b;
-        memcpy(&a, k->src + i, 8);
-        memcpy(&b, k->dst + i, 8);
-        h = (h ^ a) * 0x9e3779b97f4a7c15u;
-        h ^= h >> 29;
-        h = (h ^ b) * 0xbf58476d1ce4e5b9u;
-        h ^= h >> 32;
-    }
-    return (uint32_t)h;
+    return tr_hash_addr_pair(h, k->src, k->dst);
 }
 
 static bool key_eq(const struct stream_key *x, const struct stream_key *y)
