@@ -16,7 +16,7 @@
 
 static void usage(FILE *f)
 {
-    fputs("usage: trawl (-r FILE | -r - | -i IFACE)... [options]\n"
+    fputs("usage: trawl (-r FILE | -r - | -i IFACE | --hep-listen SPEC)... [options]\n"
           "Capture SIP from pcap/pcapng files or live interfaces and send it as HEP v3\n"
           "and/or JSON lines.\n"
           "\n"
@@ -29,11 +29,21 @@ static void usage(FILE *f)
           "  --buffer-mb N        live capture ring size in MiB (default 32)\n"
           "  --user NAME          user to run as after opening live interfaces as root\n"
           "                       (default nobody; 'root' keeps privileges)\n"
+          "  --hep-listen udp:[HOST:]PORT | tcp:[HOST:]PORT\n"
+          "                       receive HEP from other agents (repeatable; HOST default\n"
+          "                       127.0.0.1, 0.0.0.0 or [::] for all; UDP: HEP v1/v2/v3,\n"
+          "                       TCP: HEP v3 only); relayed to the outputs\n"
+          "  --hep-listen-key SECRET  refuse (and count) HEP input without this auth key\n"
+          "  --hep-listen-conns N TCP connections per HEP listener (default 64)\n"
           "SIP:\n"
           "  --sip-ports LIST     ports always parsed as SIP (default 5060,5061); SIP on\n"
           "                       other ports is still found by content\n"
           "  --sip-ports-only     look for SIP only on --sip-ports\n"
           "  --drop-malformed     do not forward malformed SIP (default: counted, forwarded)\n"
+          "  --no-decap LIST      leave these tunnels encapsulated: ipip,gre,erspan,vxlan,\n"
+          "                       geneve,all (default: all decapsulated)\n"
+          "  --vxlan-ports LIST   UDP destination ports read as VXLAN (default 4789)\n"
+          "  --geneve-ports LIST  UDP destination ports read as GENEVE (default 6081)\n"
           "  --frag-max N         IP reassembly table slots (default 1024)\n"
           "  --frag-mem BYTES     IP reassembly memory cap (default 16777216)\n"
           "  --frag-timeout SEC   IP reassembly timeout (default 30)\n"
@@ -57,6 +67,8 @@ static void usage(FILE *f)
           "  --hep-key SECRET     HEP authentication key\n"
           "  --hep-node NAME      HEP capture node name\n"
           "  --hep-queue BYTES    TCP send queue cap per destination (default 8388608)\n"
+          "  --hep-restamp        HEP input: send with our --hep-id/--hep-key/--hep-node\n"
+          "                       (default: v3 relayed byte for byte, v1/v2 as v3)\n"
           "  --json FILE|-        one JSON object per SIP message (docs/json.md)\n"
           "  --json-payload       include the SIP message text in JSON\n"
           "  --drain-timeout MS   at the end of files, wait this long for outputs (default 5000)\n"
@@ -94,6 +106,28 @@ static bool parse_uint(const char *s, unsigned long long min, unsigned long long
         return false;
     *out = v;
     return true;
+}
+
+/* A short list of single ports for a UDP tunnel: 1..TR_DECODE_MAX_TUN_PORTS
+ * entries, each 1..65535. */
+static int parse_tunnel_ports(const char *list, uint16_t *ports, uint8_t *n_out)
+{
+    char buf[256];
+    if (strlen(list) >= sizeof(buf))
+        return -1;
+    strcpy(buf, list);
+    char *save = NULL;
+    unsigned n = 0;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        unsigned long long v;
+        if (n == TR_DECODE_MAX_TUN_PORTS || !parse_uint(tok, 1, 65535, &v))
+            return -1;
+        ports[n++] = (uint16_t)v;
+    }
+    if (n == 0)
+        return -1;
+    *n_out = (uint8_t)n;
+    return 0;
 }
 
 static int parse_ports(struct tr_engine_conf *conf, const char *list)
@@ -174,6 +208,13 @@ enum {
     OPT_JSON,
     OPT_JSON_PAYLOAD,
     OPT_DRAIN_TIMEOUT,
+    OPT_NO_DECAP,
+    OPT_VXLAN_PORTS,
+    OPT_GENEVE_PORTS,
+    OPT_HEP_LISTEN,
+    OPT_HEP_LISTEN_KEY,
+    OPT_HEP_LISTEN_CONNS,
+    OPT_HEP_RESTAMP,
 };
 
 int main(int argc, char **argv)
@@ -207,6 +248,13 @@ int main(int argc, char **argv)
         { "json", required_argument, NULL, OPT_JSON },
         { "json-payload", no_argument, NULL, OPT_JSON_PAYLOAD },
         { "drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT },
+        { "no-decap", required_argument, NULL, OPT_NO_DECAP },
+        { "vxlan-ports", required_argument, NULL, OPT_VXLAN_PORTS },
+        { "geneve-ports", required_argument, NULL, OPT_GENEVE_PORTS },
+        { "hep-listen", required_argument, NULL, OPT_HEP_LISTEN },
+        { "hep-listen-key", required_argument, NULL, OPT_HEP_LISTEN_KEY },
+        { "hep-listen-conns", required_argument, NULL, OPT_HEP_LISTEN_CONNS },
+        { "hep-restamp", no_argument, NULL, OPT_HEP_RESTAMP },
         { "version", no_argument, NULL, 'V' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -220,6 +268,9 @@ int main(int argc, char **argv)
     unsigned long long hep_id = 2001, hep_queue = 0;
     const char *hep_key = NULL, *hep_node = NULL;
     bool json_payload = false, json_seen = false;
+    const char *hep_listen_key = NULL;
+    unsigned hep_listen_conns = 0;
+    bool hep_restamp = false;
     unsigned long long v;
 
     int opt;
@@ -337,6 +388,35 @@ int main(int argc, char **argv)
                                                                       .target = optarg };
             break;
         case OPT_JSON_PAYLOAD: json_payload = true; break;
+        case OPT_NO_DECAP: {
+            struct tr_err e;
+            if (tr_decode_decap_parse(optarg, &conf.decode.decap_off, &e) != TR_OK)
+                return usage_error("--no-decap %s: %s", optarg, e.msg);
+            break;
+        }
+        case OPT_VXLAN_PORTS:
+            if (parse_tunnel_ports(optarg, conf.decode.vxlan_ports, &conf.decode.n_vxlan_ports))
+                return usage_error("--vxlan-ports %s: expected 1 to %d ports like 4789,8472",
+                                   optarg, TR_DECODE_MAX_TUN_PORTS);
+            break;
+        case OPT_GENEVE_PORTS:
+            if (parse_tunnel_ports(optarg, conf.decode.geneve_ports, &conf.decode.n_geneve_ports))
+                return usage_error("--geneve-ports %s: expected 1 to %d ports like 6081",
+                                   optarg, TR_DECODE_MAX_TUN_PORTS);
+            break;
+        case OPT_HEP_LISTEN:
+            if (conf.n_inputs == TR_MAX_INPUTS)
+                return usage_error("at most %d inputs", TR_MAX_INPUTS);
+            conf.inputs[conf.n_inputs++] = (struct tr_input_conf){ .kind = TR_INPUT_HEP,
+                                                                   .source = optarg };
+            break;
+        case OPT_HEP_LISTEN_KEY: hep_listen_key = optarg; break;
+        case OPT_HEP_LISTEN_CONNS:
+            if (!parse_uint(optarg, 1, 65536, &v))
+                return usage_error("--hep-listen-conns %s: must be 1..65536", optarg);
+            hep_listen_conns = (unsigned)v;
+            break;
+        case OPT_HEP_RESTAMP: hep_restamp = true; break;
         case OPT_DRAIN_TIMEOUT:
             if (!parse_uint(optarg, 0, 3600000, &v))
                 return usage_error("--drain-timeout %s: must be 0..3600000 ms", optarg);
@@ -352,7 +432,7 @@ int main(int argc, char **argv)
     if (optind < argc)
         return usage_error("unexpected argument '%s'", argv[optind]);
     if (conf.n_inputs == 0)
-        return usage_error("no input: give -r FILE or -i IFACE");
+        return usage_error("no input: give -r FILE, -i IFACE or --hep-listen SPEC");
 
     bool live = false;
     for (unsigned i = 0; i < conf.n_inputs; i++) {
@@ -361,7 +441,9 @@ int main(int argc, char **argv)
         ic->snaplen = snaplen;
         ic->promisc = promisc;
         ic->buffer_mb = buffer_mb;
-        live |= ic->kind == TR_INPUT_LIVE;
+        ic->hep_key = hep_listen_key;
+        ic->hep_max_conns = hep_listen_conns;
+        live |= ic->kind == TR_INPUT_LIVE || ic->kind == TR_INPUT_HEP;
     }
     for (unsigned i = 0; i < conf.n_outputs; i++) {
         struct tr_output_conf *oc = &conf.outputs[i];
@@ -369,6 +451,7 @@ int main(int argc, char **argv)
         oc->auth_key = hep_key;
         oc->node_name = hep_node;
         oc->json_payload = json_payload;
+        oc->hep_restamp = hep_restamp;
         oc->carrier.queue_bytes = (size_t)hep_queue;
         /* Reading files, wait for a slow collector rather than drop: nothing is lost by waiting. */
         oc->carrier.full_wait_ms = live ? 0 : 1000;

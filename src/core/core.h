@@ -234,6 +234,28 @@ enum {
     TR_PKT_L4_TRUNCATED = 1u << 3, /* snaplen cut the transport payload */
 };
 
+/* Tunnel layers decode/ removed on the way in (outermost first). */
+enum tr_tunnel_type {
+    TR_TUN_NONE = 0,
+    TR_TUN_IPIP,    /* IPv4/IPv6 in IPv4/IPv6 (IP protocol 4, 41) */
+    TR_TUN_GRE,     /* GRE (RFC 2784/2890); id = key when has_id */
+    TR_TUN_ERSPAN1, /* ERSPAN type I over GRE; no id */
+    TR_TUN_ERSPAN2, /* ERSPAN type II; id = session id */
+    TR_TUN_ERSPAN3, /* ERSPAN type III; id = session id */
+    TR_TUN_VXLAN,   /* VXLAN (RFC 7348); id = VNI */
+    TR_TUN_GENEVE,  /* GENEVE (RFC 8926); id = VNI */
+    TR_TUN_COUNT
+};
+
+#define TR_PKT_MAX_TUNNELS 4 /* a deeper nesting is decode.<tunnel>.too_deep */
+
+struct tr_tunnel {
+    uint8_t type;            /* TR_TUN_* */
+    bool has_id;             /* id is meaningful */
+    uint32_t id;             /* GRE key, VNI or ERSPAN session id */
+    struct tr_addr src, dst; /* the outer (delivery) IP addresses */
+};
+
 struct tr_packet {
     const uint8_t *frame; /* borrowed from the input */
     uint32_t caplen;      /* bytes in frame */
@@ -252,6 +274,8 @@ struct tr_packet {
     struct tr_addr src, dst;
     uint16_t sport, dport;
     struct tr_bytes payload; /* transport payload: view into frame or into reassembly storage */
+    uint8_t n_tunnels;       /* tunnel layers removed, outermost first */
+    struct tr_tunnel tunnels[TR_PKT_MAX_TUNNELS];
 };
 
 static inline uint32_t tr_ts_sec(uint64_t ts_ns) { return (uint32_t)(ts_ns / 1000000000u); }

@@ -9,6 +9,10 @@
  *         rc = decoder(pkt, cursor) NEXT    -> key = *next, loop
  *                                   DONE    -> transport reached (or fragment)
  *                                   <0      -> err[decoder][reason]
+ *
+ * Tunnels are ordinary layers: a tunnel decoder records what it removed in
+ * pkt->tunnels and names the inner frame's key, so a nesting costs one or
+ * two layers per level under the same cap, plus TR_PKT_MAX_TUNNELS.
  */
 #include "decode_priv.h"
 
@@ -32,6 +36,57 @@ const char *tr_decode_reason_name(enum tr_decode_reason r)
     if ((unsigned)r >= TR_DR_COUNT)
         return "unknown";
     return reason_names[r];
+}
+
+static const char *const tunnel_names[TR_TUN_COUNT] = {
+    [TR_TUN_NONE] = "none",       [TR_TUN_IPIP] = "ipip",       [TR_TUN_GRE] = "gre",
+    [TR_TUN_ERSPAN1] = "erspan1", [TR_TUN_ERSPAN2] = "erspan2", [TR_TUN_ERSPAN3] = "erspan3",
+    [TR_TUN_VXLAN] = "vxlan",     [TR_TUN_GENEVE] = "geneve",
+};
+
+const char *tr_tunnel_name(unsigned type)
+{
+    if (type >= TR_TUN_COUNT)
+        return "unknown";
+    return tunnel_names[type];
+}
+
+/* Switch names for --no-decap: one per tunnel family, ERSPAN's three types
+ * under one name. */
+static const struct {
+    const char *name;
+    uint32_t bits;
+} decap_switches[] = {
+    {"ipip", TR_DECAP_BIT(TR_TUN_IPIP)},
+    {"gre", TR_DECAP_BIT(TR_TUN_GRE)},
+    {"erspan", TR_DECAP_BIT(TR_TUN_ERSPAN1) | TR_DECAP_BIT(TR_TUN_ERSPAN2) |
+                   TR_DECAP_BIT(TR_TUN_ERSPAN3)},
+    {"vxlan", TR_DECAP_BIT(TR_TUN_VXLAN)},
+    {"geneve", TR_DECAP_BIT(TR_TUN_GENEVE)},
+    {"all", ~0u},
+};
+
+int tr_decode_decap_parse(const char *list, uint32_t *bits, struct tr_err *err)
+{
+    uint32_t out = 0;
+    const char *p = list;
+    for (;;) {
+        size_t n = strcspn(p, ",");
+        size_t i;
+        for (i = 0; i < TR_ARRAY_LEN(decap_switches); i++)
+            if (strlen(decap_switches[i].name) == n && memcmp(decap_switches[i].name, p, n) == 0)
+                break;
+        if (i == TR_ARRAY_LEN(decap_switches))
+            return tr_err_set(err, -TR_E_CONFIG,
+                              "unknown tunnel '%.*s' (ipip, gre, erspan, vxlan, geneve, all)",
+                              (int)n, p);
+        out |= decap_switches[i].bits;
+        if (p[n] == '\0')
+            break;
+        p += n + 1;
+    }
+    *bits = out;
+    return TR_OK;
 }
 
 bool tr_decode_linktype_supported(int linktype)
@@ -95,6 +150,7 @@ int tr_decode_packet(struct tr_decode_ctx *ctx, struct tr_packet *pkt)
     pkt->ip_proto = 0;
     pkt->tcp_flags = 0;
     pkt->n_layers = 0;
+    pkt->n_tunnels = 0;
     pkt->tcp_seq = 0;
     memset(&pkt->src, 0, sizeof(pkt->src));
     memset(&pkt->dst, 0, sizeof(pkt->dst));

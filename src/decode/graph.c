@@ -48,7 +48,7 @@ static const struct tr_decode_edge ethertypes[] = {
     {0x8848, &tr_decoder_mpls},               /* MPLS multicast */
     {0x8864, &tr_decoder_pppoe},              /* PPPoE session stage */
     {TR_ETHERTYPE_PPP, &tr_decoder_ppp},      /* PPP frame: PPPoE payload, PPTP GRE */
-    {TR_ETHERTYPE_TEB, &tr_decoder_ethernet}, /* MPLS pseudowire, GRE TEB */
+    {TR_ETHERTYPE_TEB, &tr_decoder_ethernet}, /* MPLS pseudowire, GRE TEB, VXLAN, ERSPAN */
 };
 
 /* ---- IP protocol / IPv6 next header */
@@ -56,7 +56,23 @@ static const struct tr_decode_edge ipprotos[] = {
     {17, &tr_decoder_udp},   /* UDP */
     {6, &tr_decoder_tcp},    /* TCP */
     {132, &tr_decoder_sctp}, /* SCTP */
-    /* IP-in-IP (4 -> ipv4, 41 -> ipv6) arrives with the tunnel work: one row each. */
+    {47, &tr_decoder_gre},   /* GRE (RFC 2784) */
+    {4, &tr_decoder_ipip},   /* IPv4 in IP (RFC 2003) */
+    {41, &tr_decoder_ipip},  /* IPv6 in IP (RFC 4213, RFC 2473) */
+};
+
+/* ---- GRE protocol types that mean more than their ethertype (gre.c);
+ * every other GRE protocol type is looked up among the ethertypes. */
+static const struct tr_decode_edge gre_protos[] = {
+    {TR_GRE_ERSPAN2, &tr_decoder_erspan2}, /* 0x88be with a GRE sequence number */
+    {TR_GRE_ERSPAN3, &tr_decoder_erspan3}, /* 0x22eb */
+    {TR_GRE_ERSPAN1, &tr_decoder_erspan1}, /* 0x88be without: type I */
+};
+
+/* ---- UDP tunnels, by IANA destination port (udp.c maps configured ports) */
+static const struct tr_decode_edge udp_ports[] = {
+    {TR_UDP_VXLAN, &tr_decoder_vxlan},   /* 4789, RFC 7348 */
+    {TR_UDP_GENEVE, &tr_decoder_geneve}, /* 6081, RFC 8926 */
 };
 
 /* ---- PPP protocol */
@@ -83,6 +99,8 @@ static const struct {
     TR_SPACE(TR_KS_IPPROTO, ipprotos),      /* IPv4 protocol, IPv6 next header */
     TR_SPACE(TR_KS_PPP, ppp_protos),        /* PPP */
     TR_SPACE(TR_KS_NULLFAM, null_families), /* BSD loopback */
+    TR_SPACE(TR_KS_GRE, gre_protos),        /* ERSPAN inside GRE */
+    TR_SPACE(TR_KS_UDP_PORT, udp_ports),    /* VXLAN, GENEVE */
 };
 
 const struct tr_decoder *tr_decode_graph_lookup(enum tr_key_space space, uint32_t key)

@@ -271,11 +271,94 @@ static void process_tcp(struct tr_engine *e, const struct tr_packet *pkt)
         tr_tcp_stream_offer(e->tcp, pkt, on_tcp_msg, e);
 }
 
+/* A message from a HEP input (input.h, TR_LINKTYPE_HEP): the packet's
+ * fields come from the HEP header so every output shows the original
+ * capture; SIP payloads are parsed for the JSON fields. It goes to the
+ * outputs as it is (no call tracking: the sender did that, and media never
+ * comes this way); the HEP output relays or re-stamps it (output/hep.c). */
+static void process_hep(struct tr_engine *e, struct tr_packet *pkt)
+{
+    struct tr_hep_fields f;
+    struct tr_bytes msg = { pkt->frame, pkt->caplen };
+    if (tr_hep_decode(msg, &f) != TR_OK) /* the input validated it: cannot happen */
+        return;
+    e->st.hep_in++;
+    pkt->src = f.src;
+    pkt->dst = f.dst;
+    pkt->sport = f.sport;
+    pkt->dport = f.dport;
+    pkt->ip_proto = f.ip_proto;
+    if (f.ts_sec || f.ts_usec) {
+        pkt->ts_ns = (uint64_t)f.ts_sec * 1000000000u + (uint64_t)(f.ts_usec % 1000000u) * 1000u;
+    } else { /* v1 and time-less v3: the arrival time, also in what we send on */
+        f.ts_sec = tr_ts_sec(pkt->ts_ns);
+        f.ts_usec = tr_ts_usec(pkt->ts_ns);
+    }
+    pkt->vlan = f.vlan;
+    if (f.has_vlan)
+        pkt->flags |= TR_PKT_HAS_VLAN;
+    pkt->payload = f.payload;
+    struct tr_event ev = {
+        .kind = TR_EV_SIP,
+        .pkt = pkt,
+        .payload = f.payload,
+        .hep_proto_type = f.proto_type,
+        .corr_id = f.correlation_id,
+        .hep = &f,
+        .hep_raw = f.version == 3 ? msg : (struct tr_bytes){ 0 },
+    };
+    if (f.proto_type == TR_HEP_PROTO_SIP && !f.payload_compressed) {
+        struct tr_sip_msg sip;
+        int rc = tr_sip_parse(f.payload, &sip);
+        if (rc != TR_DECLINED) {
+            e->st.hep_in_sip++;
+            if (!count_sip(e, pkt, &sip, rc))
+                return;
+            ev.sip = &sip;
+            emit(e, &ev);
+            return;
+        }
+    }
+    /* Anything else is relayed as it is; its JSON names the type and, when
+     * it fits, carries the payload as text. */
+    e->st.hep_in_other++;
+    struct tr_json_buf b;
+    for (int with_payload = 1; with_payload >= 0; with_payload--) {
+        tr_json_init(&b, e->json, sizeof(e->json));
+        TR_JSON_LIT(&b, "{");
+        TR_JSON_KEY(&b, "proto_type");
+        tr_json_u64(&b, f.proto_type);
+        TR_JSON_KEY(&b, "capture_id");
+        tr_json_u64(&b, f.capture_id);
+        if (f.node_name.len && with_payload) { /* both could be too long */
+            TR_JSON_KEY(&b, "node");
+            tr_json_str(&b, f.node_name.ptr, f.node_name.len);
+        }
+        if (f.payload_compressed) {
+            TR_JSON_KEY(&b, "compressed");
+            TR_JSON_LIT(&b, "true");
+        } else if (with_payload) {
+            TR_JSON_KEY(&b, "data");
+            tr_json_str(&b, f.payload.ptr, f.payload.len);
+        }
+        TR_JSON_LIT(&b, "}");
+        if (tr_json_finish(&b) >= 0)
+            break;
+    }
+    ev.kind = TR_EV_HEP;
+    ev.json = (struct tr_bytes){ (const uint8_t *)e->json, b.len };
+    emit(e, &ev);
+}
+
 static void process_packet(void *user, struct tr_packet *pkt)
 {
     struct tr_engine *e = user;
     e->dctx.now_ns = pkt->ts_ns;
     e->last_pkt_ns = pkt->ts_ns;
+    if (pkt->linktype == TR_LINKTYPE_HEP) {
+        process_hep(e, pkt);
+        return;
+    }
     if (tr_decode_packet(&e->dctx, pkt) != TR_OK)
         return;
     if (pkt->ip_proto == 6) {
@@ -386,7 +469,8 @@ struct tr_engine *tr_engine_open(const struct tr_engine_conf *conf, struct tr_er
         tr_err_set(err, -TR_E_NOMEM, "out of memory for the call and RTP tables");
         goto fail;
     }
-    e->dctx = (struct tr_decode_ctx){ .defrag = e->defrag, .stats = &e->dstats };
+    e->dctx = (struct tr_decode_ctx){ .defrag = e->defrag, .stats = &e->dstats,
+                                      .conf = &e->conf.decode };
 
     for (unsigned i = 0; i < conf->n_outputs; i++) {
         if (tr_output_open(&e->outputs[i], &conf->outputs[i], err) != TR_OK)
@@ -504,7 +588,7 @@ static void run_live(struct tr_engine *e)
     struct tr_input *live[TR_MAX_INPUTS];
     unsigned n_live = 0;
     for (unsigned i = 0; i < e->n_inputs; i++) {
-        if (e->inputs[i].ops == &tr_input_pcap_live) {
+        if (e->inputs[i].ops == &tr_input_pcap_live || e->inputs[i].ops == &tr_input_hep_listen) {
             live[n_live] = &e->inputs[i];
             pfds[n_live] = (struct pollfd){ .fd = e->inputs[i].ops->fd(&e->inputs[i]),
                                             .events = POLLIN };
@@ -609,6 +693,29 @@ void tr_engine_print_summary(struct tr_engine *e, FILE *f)
         struct tr_input_stats is;
         in->ops->stats(in, &is);
         put2(f, in->name, "packets", is.packets);
+        const struct tr_hep_in_stats *hs = tr_input_hep_stats(in);
+        if (hs) {
+            put2(f, in->name, "messages", hs->messages);
+            for (int r = 1; r < TR_HEPIN_REASON_COUNT; r++) {
+                char what[64];
+                snprintf(what, sizeof(what), "rejected.%s",
+                         tr_hep_in_reason_name((enum tr_hep_in_reason)r));
+                put2(f, in->name, what, hs->rejected[r]);
+            }
+            for (int v = 1; v <= 3; v++)
+                if (hs->by_version[v]) {
+                    char what[16];
+                    snprintf(what, sizeof(what), "v%d", v);
+                    put2(f, in->name, what, hs->by_version[v]);
+                }
+            if (hs->recv_errors)
+                put2(f, in->name, "recv_errors", hs->recv_errors);
+            if (hs->conns_accepted || hs->conns_refused) {
+                put2(f, in->name, "connections", hs->conns_accepted);
+                put2(f, in->name, "connections_refused", hs->conns_refused);
+                put2(f, in->name, "connections_closed_bad", hs->conns_closed_bad);
+            }
+        }
         kdrops += is.kernel_drops;
         ifdrops += is.if_drops;
     }
@@ -618,6 +725,11 @@ void tr_engine_print_summary(struct tr_engine *e, FILE *f)
     put(f, "not_ip", d->not_ip);
     put(f, "other_transport", d->other_transport);
     put(f, "sip.messages", e->st.sip_msgs);
+    if (e->st.hep_in) {
+        put(f, "hep_in.messages", e->st.hep_in);
+        put(f, "hep_in.sip", e->st.hep_in_sip);
+        put(f, "hep_in.other", e->st.hep_in_other);
+    }
     put(f, "sip.malformed", e->st.sip_malformed);
     for (int i = 1; i < TR_SIP_DEFECT_COUNT; i++)
         if (e->st.sip_defects[i])
@@ -712,6 +824,9 @@ void tr_engine_print_summary(struct tr_engine *e, FILE *f)
     for (int i = 0; i < TR_DEC_COUNT; i++)
         for (int j = 0; j < TR_DR_COUNT; j++)
             errs += d->err[i][j];
+    for (unsigned i = 1; i < TR_TUN_COUNT; i++)
+        if (d->decap[i])
+            put2(f, "decap", tr_tunnel_name(i), d->decap[i]);
     put(f, "decode.errors", errs);
     for (int i = 0; i < TR_DEC_COUNT; i++)
         for (int j = 0; j < TR_DR_COUNT; j++)

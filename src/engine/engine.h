@@ -26,6 +26,7 @@ struct tr_engine_conf {
     bool sip_ports_only;          /* skip the content probe on other ports */
     bool drop_malformed;          /* default: malformed SIP is counted and still forwarded */
     struct tr_defrag_conf defrag;
+    struct tr_decode_conf decode; /* tunnel switches and ports; zero: all on, IANA ports */
     struct tr_tcp_conf tcp;
     struct tr_calls_conf calls;
     struct tr_rtp_conf rtp;
@@ -59,6 +60,9 @@ struct tr_engine_stats {
     uint64_t vq_reports;          /* vq-rtcpxr PUBLISH bodies sent as reports */
     uint64_t vq_unparsed;         /* vq-rtcpxr bodies that did not parse (SIP still sent) */
     uint64_t json_too_big;        /* events whose JSON did not fit (counted, not sent) */
+    uint64_t hep_in;              /* messages from HEP inputs (valid; the inputs count the rest) */
+    uint64_t hep_in_sip;          /* of those, SIP parsed for the JSON fields */
+    uint64_t hep_in_other;        /* of those, not SIP (other types, or type 1 that is not SIP) */
 };
 
 struct tr_engine;

@@ -278,7 +278,9 @@ int tr_input_open(struct tr_input *in, const struct tr_input_conf *conf, struct 
     uint16_t id = in->id;
     memset(in, 0, sizeof(*in));
     in->id = id;
-    in->ops = conf->kind == TR_INPUT_FILE ? &tr_input_pcap_file : &tr_input_pcap_live;
+    in->ops = conf->kind == TR_INPUT_FILE  ? &tr_input_pcap_file
+              : conf->kind == TR_INPUT_HEP ? &tr_input_hep_listen
+                                           : &tr_input_pcap_live;
     int rc = in->ops->open(in, conf, err);
     if (rc != TR_OK)
         in->ops = NULL;

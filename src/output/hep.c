@@ -5,6 +5,16 @@
  * drops frames with fewer than 9 known chunks), 0x0e/0x13 when configured,
  * 0x11 when the event has a correlation id (heplify-server drops non-SIP
  * without one), 0x12 when the packet was VLAN-tagged.
+ *
+ * Relay (events from a HEP input, ev->hep set): by default a HEP v3 message
+ * goes out byte for byte as it came (vendor and unknown chunks included); v1
+ * and v2 are re-encoded as v3 with their own fields (plus our auth key when
+ * one is configured: they never carry one). With hep_restamp (--hep-restamp)
+ * every relayed message is re-encoded with our capture id, our auth key (or
+ * none: the sender's key is not passed on) and our node name when one is
+ * configured (otherwise the sender's); the chunks tr_hep3_encode does not
+ * know (vendor chunks, MACs, QoS...) are then lost. A compressed payload
+ * (chunk 0x10) can not be re-encoded and is relayed unchanged.
  */
 #include "output.h"
 
@@ -12,6 +22,7 @@
 #include <stdlib.h>
 
 struct hep_priv {
+    bool restamp;
     uint32_t capture_id;
     struct tr_str auth_key, node_name;
     char key_buf[256], node_buf[256];
@@ -23,6 +34,7 @@ static int hep_open(struct tr_output *out, const struct tr_output_conf *conf, st
     if (!p)
         return tr_err_set(err, -TR_E_NOMEM, "out of memory");
     p->capture_id = conf->capture_id;
+    p->restamp = conf->hep_restamp;
     if (conf->auth_key && conf->auth_key[0]) {
         size_t n = strlen(conf->auth_key);
         if (n >= sizeof(p->key_buf)) {
@@ -56,9 +68,45 @@ static int hep_open(struct tr_output *out, const struct tr_output_conf *conf, st
     return TR_OK;
 }
 
+static void put_frame(struct tr_output *out, const struct tr_hep_fields *f);
+
+/* An event from a HEP input: see the file comment. */
+static void hep_relay(struct tr_output *out, const struct hep_priv *p, const struct tr_event *ev)
+{
+    struct tr_hep_fields f = *ev->hep;
+    bool raw = ev->hep_raw.len > 0 && (!p->restamp || f.payload_compressed);
+    if (raw) {
+        out->c.events++;
+        if (ev->hep_raw.len > TR_HEP_MAX_FRAME) {
+            out->c.encode_errors++;
+            return;
+        }
+        uint8_t *room = out->carrier.ops->reserve(&out->carrier, ev->hep_raw.len);
+        if (!room)
+            return; /* the carrier counted the drop */
+        memcpy(room, ev->hep_raw.ptr, ev->hep_raw.len);
+        out->carrier.ops->commit(&out->carrier, ev->hep_raw.len);
+        out->c.written++;
+        return;
+    }
+    if (p->restamp) {
+        f.capture_id = p->capture_id;
+        f.auth_key = p->auth_key;
+        if (p->node_name.len > 0)
+            f.node_name = p->node_name;
+    } else if (f.auth_key.len == 0) {
+        f.auth_key = p->auth_key; /* v1/v2: the next hop may want a key */
+    }
+    put_frame(out, &f);
+}
+
 static void hep_write(struct tr_output *out, const struct tr_event *ev)
 {
     struct hep_priv *p = out->priv;
+    if (ev->hep) {
+        hep_relay(out, p, ev);
+        return;
+    }
     const struct tr_packet *pkt = ev->pkt;
     struct tr_hep_fields f = {
         .src = pkt->src,
@@ -77,8 +125,14 @@ static void hep_write(struct tr_output *out, const struct tr_event *ev)
         .has_vlan = (pkt->flags & TR_PKT_HAS_VLAN) != 0,
         .payload = ev->payload,
     };
+    put_frame(out, &f);
+}
+
+/* Encodes f in place into the carrier's queue. */
+static void put_frame(struct tr_output *out, const struct tr_hep_fields *f)
+{
     out->c.events++;
-    size_t need = tr_hep3_size(&f);
+    size_t need = tr_hep3_size(f);
     if (need > TR_HEP_MAX_FRAME) {
         out->c.encode_errors++;
         return;
@@ -86,7 +140,7 @@ static void hep_write(struct tr_output *out, const struct tr_event *ev)
     uint8_t *room = out->carrier.ops->reserve(&out->carrier, need);
     if (!room)
         return; /* the carrier counted the drop */
-    int n = tr_hep3_encode(&f, room, need);
+    int n = tr_hep3_encode(f, room, need);
     if (n <= 0) {
         out->c.encode_errors++;
         out->carrier.ops->commit(&out->carrier, 0);

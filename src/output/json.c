@@ -8,6 +8,8 @@
  */
 #include "output.h"
 
+#include "../decode/decode.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +38,37 @@ static void key_addr(struct tr_json_buf *b, const char *key, size_t key_len, con
     TR_JSON_LIT(b, "\"");
 }
 
+/* "tunnels":[{"type":"vxlan","src":"..","dst":"..","vni":42},...], outermost
+ * first. The id is named for what it is: "key" (GRE), "vni" (VXLAN,
+ * GENEVE), "session" (ERSPAN II/III). */
+static void key_tunnels(struct tr_json_buf *b, const struct tr_packet *pkt)
+{
+    TR_JSON_KEY(b, "tunnels");
+    TR_JSON_LIT(b, "[");
+    for (unsigned i = 0; i < pkt->n_tunnels && i < TR_PKT_MAX_TUNNELS; i++) {
+        const struct tr_tunnel *t = &pkt->tunnels[i];
+        if (i)
+            TR_JSON_LIT(b, ",");
+        TR_JSON_LIT(b, "{");
+        const char *type = tr_tunnel_name(t->type);
+        TR_JSON_KEY(b, "type");
+        tr_json_str(b, type, strlen(type));
+        key_addr(b, "src", 3, &t->src);
+        key_addr(b, "dst", 3, &t->dst);
+        if (t->has_id) {
+            switch (t->type) {
+            case TR_TUN_GRE: TR_JSON_KEY(b, "key"); break;
+            case TR_TUN_VXLAN:
+            case TR_TUN_GENEVE: TR_JSON_KEY(b, "vni"); break;
+            default: TR_JSON_KEY(b, "session"); break;
+            }
+            tr_json_u64(b, t->id);
+        }
+        TR_JSON_LIT(b, "}");
+    }
+    TR_JSON_LIT(b, "]");
+}
+
 static const char *transport_name(uint8_t proto)
 {
     switch (proto) {
@@ -57,6 +90,7 @@ int tr_json_format_event(const struct tr_event *ev, bool with_payload, char *buf
      * JSON object under that name (docs/json.md). */
     static const char *const kind_names[] = {
         [TR_EV_SIP] = "sip", [TR_EV_RTCP] = "rtcp", [TR_EV_VQ] = "vq", [TR_EV_RTP_STATS] = "rtp_stats",
+        [TR_EV_HEP] = "hep",
     };
     const char *kind = ev->kind < TR_ARRAY_LEN(kind_names) ? kind_names[ev->kind] : "sip";
     TR_JSON_LIT(&b, "{");
@@ -83,6 +117,8 @@ int tr_json_format_event(const struct tr_event *ev, bool with_payload, char *buf
         TR_JSON_KEY(&b, "vlan");
         tr_json_u64(&b, pkt->vlan);
     }
+    if (pkt->n_tunnels)
+        key_tunnels(&b, pkt);
     TR_JSON_KEY(&b, "len");
     tr_json_u64(&b, ev->payload.len);
     if (sip) {

@@ -21,6 +21,7 @@ enum tr_event_kind {
     TR_EV_RTCP,      /* an RTCP compound packet; payload is its JSON body (HEP type 5) */
     TR_EV_VQ,        /* a vq-rtcpxr report (RFC 6035) from a SIP PUBLISH; payload is its text */
     TR_EV_RTP_STATS, /* RTP stream statistics; payload is their JSON (HEP type 99) */
+    TR_EV_HEP,       /* a non-SIP message received from a HEP input; json describes it */
 };
 
 struct tr_event {
@@ -33,6 +34,12 @@ struct tr_event {
                                    * otherwise the call's Call-ID, empty if unknown */
     bool websocket;               /* SIP that came over WebSocket (RFC 7118) */
     struct tr_bytes json;         /* not SIP: the event as a JSON object, for JSON lines */
+    /* Events received from a HEP input (input.h): the decoded message (views
+     * into the received bytes) and, for v3, the whole frame as received. The
+     * HEP output relays hep_raw unchanged (v1/v2: re-encoded as v3 from hep),
+     * or re-encodes with its own capture id/node/key with hep_restamp. */
+    const struct tr_hep_fields *hep;
+    struct tr_bytes hep_raw;
 };
 
 struct tr_output_conf {
@@ -43,6 +50,7 @@ struct tr_output_conf {
     const char *auth_key;  /* NULL: no chunk 0x0e */
     const char *node_name; /* NULL: no chunk 0x13 */
     struct tr_carrier_conf carrier;
+    bool hep_restamp;      /* HEP-input events: our capture id/node/key, not the sender's */
     /* json */
     bool json_payload;
 };

@@ -1,6 +1,10 @@
 /* fuzz_decode.c - fuzz target for the decode walk and IP reassembly
  * (src/decode/, src/reasm/), through tr_decode_packet() as the engine calls it.
  *
+ * Tunnels are decapsulated with the defaults (ctx.conf NULL: every tunnel
+ * on, VXLAN on 4789, GENEVE on 6081), so IP-in-IP, GRE, ERSPAN I/II/III,
+ * VXLAN and GENEVE run from the tun_* seeds.
+ *
  * Input layout:
  *   byte 0   bits 0-3 % 10: link type from the supported list below
  *            bits 4-6: bytes "lost to snaplen" = value * 100 (wire_len >
@@ -68,8 +72,11 @@ static void decode_one(const uint8_t *frame, size_t len, int linktype, uint32_t 
     uint64_t errs =
         err_total(&st) - errs_before - (st.err[TR_DEC_SCTP][TR_DR_UNSUPPORTED] - sctp_unsup);
 
-    if (pkt.n_layers > TR_DECODE_MAX_LAYERS)
+    if (pkt.n_layers > TR_DECODE_MAX_LAYERS || pkt.n_tunnels > TR_PKT_MAX_TUNNELS)
         abort();
+    for (unsigned i = 0; i < pkt.n_tunnels; i++)
+        if (pkt.tunnels[i].type == TR_TUN_NONE || pkt.tunnels[i].type >= TR_TUN_COUNT)
+            abort();
     if (rc == TR_OK) {
         if (st.decoded != decoded_before + 1 || (pkt.flags & TR_PKT_FRAG_HELD) || errs != 0)
             abort();

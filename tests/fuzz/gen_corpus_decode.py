@@ -73,6 +73,25 @@ def sll2(proto, payload):
     return struct.pack(">HHIHBB8s", proto, 0, 3, 1, 0, 6, b"\xbb" * 8) + payload
 
 
+def gre(proto, payload, flags=0, key=5, seq=9):
+    h = struct.pack(">HH", flags, proto)
+    if flags & 0x8000:
+        h += b"\0\0\0\0"
+    if flags & 0x2000:
+        h += struct.pack(">I", key)
+    if flags & 0x1000:
+        h += struct.pack(">I", seq)
+    return h + payload
+
+
+def vxlan(vni, payload, flags=0x08):
+    return struct.pack(">II", flags << 24, vni << 8) + payload
+
+
+def geneve(proto, payload, opts=b""):
+    return struct.pack(">BBHI", len(opts) // 4, 0, proto, 77 << 8) + opts + payload
+
+
 def seed(name, lt, frame, lost=0):
     with open(os.path.join(OUT, name), "wb") as f:
         f.write(bytes([LT[lt] | lost << 4]) + frame)
@@ -116,6 +135,40 @@ def main():
                                              f4(32, u[32:96], True), f4(96, u[96:], False)])
     multi("multi_ipv6_frag_reverse", 229, [ip6(44, frag(64, 0) + u[64:]),
                                            ip6(44, frag(0, 1) + u[:64])])
+    # Tunnels (all decapsulated by default): one seed per tunnel and flag shape.
+    inner = eth(0x0800) + ip4(17, u)
+    seed("tun_ipip4", 1, eth(0x0800) + ip4(4, ip4(17, u)))
+    seed("tun_ip6in4", 1, eth(0x0800) + ip4(41, ip6(17, u)))
+    seed("tun_4in6", 229, ip6(4, ip4(17, u)))
+    seed("tun_gre_plain", 1, eth(0x0800) + ip4(47, gre(0x0800, ip4(17, u))))
+    seed("tun_gre_csum_key_seq_ipv6", 1, eth(0x0800) + ip4(47, gre(0x86dd, ip6(17, u), 0xb000)))
+    seed("tun_gre_teb_vlan", 101, ip6(47, gre(0x6558, eth(0x8100) + vlan(7, 0x0800) + ip4(17, u),
+                                             0x2000)))
+    seed("tun_gre_mpls", 1, eth(0x0800) + ip4(47, gre(0x8847, mpls(5, True) + ip4(17, u))))
+    seed("tun_erspan1", 1, eth(0x0800) + ip4(47, gre(0x88be, inner)))
+    seed("tun_erspan2", 1, eth(0x0800) + ip4(47, gre(0x88be, struct.pack(">HHI", 0x1000 | 10, 100,
+                                                                         0x123) + inner, 0x1000)))
+    e3 = struct.pack(">HHIHH", 0x2000, 513, 1, 0, 1) + struct.pack(">II", 3 << 26, 42)
+    seed("tun_erspan3_platform", 1, eth(0x0800) + ip4(47, gre(0x22eb, e3 + inner, 0x1000)))
+    e3ip = struct.pack(">HHIHH", 0x2000, 514, 1, 0, 2 << 10)
+    seed("tun_erspan3_ft_ip", 1, eth(0x0800) + ip4(47, gre(0x22eb, e3ip + ip4(17, u), 0x1000)))
+    seed("tun_vxlan", 1, eth(0x0800) + ip4(17, udp(vxlan(42, inner), 49152, 4789)))
+    seed("tun_vxlan_no_i_flag", 1, eth(0x0800) + ip4(17, udp(vxlan(42, inner, 0), 49152, 4789)))
+    opts = struct.pack(">HBB", 0x0102, 1, 1) + b"abcd" + struct.pack(">HBB", 0xffff, 0x80, 2) + b"x" * 8
+    seed("tun_geneve_opts", 1, eth(0x0800) + ip4(17, udp(geneve(0x6558, inner, opts), 40000, 6081)))
+    seed("tun_geneve_ipv6", 1, eth(0x0800) + ip4(17, udp(geneve(0x86dd, ip6(17, u)), 40000, 6081)))
+    seed("tun_nested_vxlan_vlan_gre", 1, eth(0x0800) + ip4(17, udp(vxlan(
+        5000, eth(0x8100) + vlan(30, 0x0800) + ip4(47, gre(0x0800, ip4(17, u), 0x2000))),
+        1234, 4789)))
+    nest = ip4(17, u)
+    for _ in range(5):
+        nest = ip4(4, nest)
+    seed("tun_ipip_too_deep", 228, nest)
+    # Inner fragments inside VXLAN, completing in one input.
+    fv = lambda off, data, more: eth(0x0800) + ip4(17, udp(vxlan(9, eth(0x0800) + ip4(
+        17, data, ident=11, frag=(0x2000 if more else 0) | off // 8)), 999, 4789))
+    multi("multi_tun_vxlan_inner_frags", 1, [fv(0, u[:64], True), fv(64, u[64:], False)])
+
     bad = bytearray(u[32:96])
     bad[10] ^= 0xff
     multi("multi_ipv4_frag_conflict", 1, [f4(0, u[:64], True, 10), f4(32, bytes(bad), True, 10),
