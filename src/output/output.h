@@ -94,4 +94,43 @@ void tr_output_close(struct tr_output *out); /* accepts a closed output */
  * the length without the NUL or -TR_E_FULL. Shared by the JSON output and tools. */
 int tr_json_format_event(const struct tr_event *ev, bool with_payload, char *buf, size_t cap);
 
+/* ======================================================= Flow metadata
+ * (flowmeta_fmt.c) PCapper-compatible per-packet metadata (issue 9; Fortian
+ * mwmg pcapper.c logpkt/blastpacket, ftfm.h struct wire; docs/flowmeta.md).
+ * Pure formatters: they read the decoded packet and write into the caller's
+ * buffer, never past cap, and never allocate. ip_len is the IP datagram's
+ * length (IPv4 total length; IPv6 40 + payload length; a reassembled
+ * datagram's full length); flow_id the MGEN flow id or 0. Ports are printed
+ * for TCP, UDP and SCTP and are 0 for every other IP protocol. */
+
+#define TR_FLOWMETA_REC_LEN 28   /* PCapper's binary record */
+#define TR_FLOWMETA_LINE_MAX 160 /* longest line (IPv6) with its newline and a NUL */
+
+enum tr_flowmeta_host {
+    TR_FLOWMETA_HOST_CPU = 1, /* flow id 0xFFFFFFFF, length = CPU jiffies in the second */
+    TR_FLOWMETA_HOST_MEM = 2, /* flow id 0xFFFFFFFE, length = used memory KiB >> 8 */
+};
+
+/* "sec.usec:src:sport:dst:dport:len:flowid:proto\n" and a NUL: byte for
+ * byte PCapper's line for IPv4; IPv6 addresses in brackets. Returns the
+ * length without the NUL, -TR_E_UNSUPPORTED when the packet has no IP
+ * address family, -TR_E_FULL when cap is too small (nothing useful written;
+ * cap >= TR_FLOWMETA_LINE_MAX always suffices). */
+int tr_flowmeta_line(const struct tr_packet *pkt, uint32_t ip_len, uint32_t flow_id, char *buf,
+                     size_t cap);
+
+/* PCapper's 28-byte record (network order). Returns TR_FLOWMETA_REC_LEN,
+ * -TR_E_UNSUPPORTED for IPv6 (the record has 32-bit address fields), or
+ * -TR_E_FULL. ip_len above 65535 is written as 65535. */
+int tr_flowmeta_record(const struct tr_packet *pkt, uint32_t ip_len, uint32_t flow_id,
+                       uint8_t *buf, size_t cap);
+
+/* The per-second host records PCapper sends (and logs) besides packets:
+ * addresses and ports 1 (CPU) or 2 (memory), proto 61. ts_ns is the time of
+ * the sample. Same returns as the two functions above. */
+int tr_flowmeta_host_record(enum tr_flowmeta_host kind, uint64_t ts_ns, uint16_t value,
+                            uint8_t *buf, size_t cap);
+int tr_flowmeta_host_line(enum tr_flowmeta_host kind, uint64_t ts_ns, uint16_t value, char *buf,
+                          size_t cap);
+
 #endif

@@ -528,4 +528,41 @@ int tr_vq_parse(struct tr_bytes body, struct tr_vq *out);
  * without the NUL or -TR_E_FULL; never writes past cap. */
 int tr_vq_json(const struct tr_vq *v, char *buf, size_t cap);
 
+/* ================================================================ MGEN
+ * (mgen.c) Detector for the message header of MGEN, NRL's Multi-Generator
+ * traffic tool (message version 2, MGEN 4.x and 5.x; MGEN User's Guide,
+ * "MGEN Message Format"; USNavalResearchLaboratory/mgen src/common/mgenMsg.cpp
+ * MgenMsg::Pack/Unpack). Used by the flow metadata output (issue 9) to fill
+ * PCapper's flow id; tests/fuzz/fuzz_mgen.c fuzzes it. The checks and why
+ * each keeps false positives low are listed in mgen.c.
+ */
+
+struct tr_mgen {
+    uint16_t msg_size;         /* messageSize: equals the UDP payload length */
+    uint8_t flags;             /* TR_MGEN_F_* bits */
+    uint32_t flow_id;          /* mgenFlowId */
+    uint32_t seq;              /* sequenceNumber */
+    uint32_t tx_sec, tx_usec;  /* sender's clock at transmission; usec < 10^6 */
+    uint16_t dst_port;         /* where the sender addressed the message */
+    struct tr_addr dst;        /* TR_AF_INET or TR_AF_INET6 */
+};
+
+enum {
+    TR_MGEN_F_CONTINUES = 0x01,
+    TR_MGEN_F_END_OF_MSG = 0x02,
+    TR_MGEN_F_CHECKSUM = 0x04,
+    TR_MGEN_F_LAST_BUFFER = 0x08,
+};
+
+/* True when udp_payload is one whole MGEN version 2 message (checks in
+ * mgen.c); then out is filled. out is untouched when false. Pass the whole
+ * datagram: a payload cut by snaplen does not match its messageSize and is
+ * declined. Reads only inside udp_payload. */
+bool tr_mgen_probe(struct tr_bytes udp_payload, struct tr_mgen *out);
+
+/* The extra check PCapper makes: the message's dstPort and dstAddr equal the
+ * packet's destination. Callers that want the lowest false-positive rate use
+ * it after tr_mgen_probe; it fails across NAT. */
+bool tr_mgen_dst_matches(const struct tr_mgen *m, const struct tr_addr *dst, uint16_t dport);
+
 #endif
