@@ -207,7 +207,7 @@ struct tr_ws_upgrade {
 int tr_ws_upgrade_parse(struct tr_bytes in, struct tr_ws_upgrade *out);
 
 /* ================================================================ SDP
- * (sdp.c) -- section owned by the SDP work (issue 5).
+ * (sdp.c):
  * Session Description Protocol (RFC 8866, which replaced RFC 4566): only what
  * media correlation needs. Connection data "c=" (RFC 8866 5.7: IN IP4 / IN
  * IP6, TTL and count suffixes tolerated, the first address kept), media
@@ -258,7 +258,7 @@ struct tr_sdp {
 int tr_sdp_parse(struct tr_bytes body, struct tr_sdp *out);
 
 /* ================================================================ RTCP
- * (rtcp.c, rtcp_json.c, vq.c) -- section owned by the RTCP work (issue 5).
+ * (rtcp.c, rtcp_json.c, vq.c):
  *
  * rtcp.c: RTCP compound packets (RFC 3550 section 6: SR 6.4.1, RR 6.4.2,
  * SDES 6.5, BYE 6.6, APP 6.7; validity checks appendix A.2), reduced-size

@@ -11,7 +11,7 @@
 #include "../proto/proto.h"
 
 /* ================================================================ Calls
- * (calls.c) -- section owned by the call-table work (issue 5).
+ * (calls.c):
  * Call-ID -> media endpoints of both sides, from the SDP of the dialog's
  * offer/answer exchanges (RFC 3264) and, for NAT'd parties, learned from
  * the wire; used to give RTP/RTCP packets the Call-ID of their call. A side
@@ -112,7 +112,7 @@ void tr_calls_expire(struct tr_calls *t, uint64_t now_ns);
 const struct tr_calls_stats *tr_calls_stats(const struct tr_calls *t);
 
 /* ================================================================ RTP streams
- * (rtp_stats.c) -- section owned by the RTP statistics work (issue 5).
+ * (rtp_stats.c):
  *
  * Per-stream RTP receive statistics as a monitor on the path sees them: the
  * receiver algorithms of RFC 3550 appendix A (A.1 sequence validation with
