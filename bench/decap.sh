@@ -36,6 +36,7 @@ while [ $# -gt 0 ]; do
 done
 extra=("$@")
 name=$(basename "$0")
+# shellcheck source-path=SCRIPTDIR source=pair_lib.sh
 . "$here/pair_lib.sh"
 timebin=$(type -P time || true)
 [ -n "$timebin" ] || die "GNU time not found (apt-get install time)"
