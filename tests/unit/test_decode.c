@@ -17,47 +17,7 @@
 
 /* ------------------------------------------------------------ frame builder */
 
-struct fb {
-    uint8_t b[4096];
-    size_t len;
-};
-
-static void u8(struct fb *f, unsigned v)
-{
-    assert_true(f->len < sizeof(f->b));
-    f->b[f->len++] = (uint8_t)v;
-}
-
-static void be16(struct fb *f, unsigned v)
-{
-    u8(f, v >> 8);
-    u8(f, v);
-}
-
-static void be32(struct fb *f, uint32_t v)
-{
-    be16(f, v >> 16);
-    be16(f, v & 0xffffu);
-}
-
-static void put(struct fb *f, const void *p, size_t n)
-{
-    assert_true(f->len + n <= sizeof(f->b));
-    memcpy(f->b + f->len, p, n);
-    f->len += n;
-}
-
-static void fill(struct fb *f, unsigned v, size_t n)
-{
-    while (n--)
-        u8(f, v);
-}
-
-static void set16(struct fb *f, size_t at, unsigned v)
-{
-    f->b[at] = (uint8_t)(v >> 8);
-    f->b[at + 1] = (uint8_t)v;
-}
+#include "frame_builder.h"
 
 static const char SIP[] = "OPTIONS sip:bob@example.com SIP/2.0\r\nCall-ID: abc\r\n\r\n";
 #define SIP_LEN (sizeof(SIP) - 1)
