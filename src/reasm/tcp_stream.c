@@ -528,6 +528,37 @@ static size_t find_start_line(const uint8_t *p, size_t len, size_t *keep)
     return len;
 }
 
+enum ws_guess { WS_NO, WS_SIP, WS_WAIT };
+
+/* Whether [p, p + len) starts with a WebSocket frame that begins a data
+ * message whose payload starts with a SIP start line; WS_WAIT when its
+ * header or the first bytes of its payload are still missing. */
+static enum ws_guess ws_frame_with_sip(const uint8_t *p, size_t len)
+{
+    enum { PROBE = 256, MIN_SIP = 16 };
+    uint8_t b = p[0] & 0x7f;
+    if (b != TR_WS_OP_TEXT && b != TR_WS_OP_BINARY)
+        return WS_NO;
+    struct tr_ws_frame wf;
+    int rc = tr_ws_frame_parse((struct tr_bytes){p, len}, &wf);
+    if (rc == -TR_E_MALFORMED || (wf.header_len && wf.payload_len < MIN_SIP))
+        return WS_NO;
+    if (wf.header_len == 0)
+        return WS_WAIT;
+    size_t avail = len - wf.header_len;
+    if (avail > wf.payload_len)
+        avail = (size_t)wf.payload_len;
+    if (avail < MIN_SIP)
+        return WS_WAIT;
+    uint8_t head[PROBE];
+    size_t n = avail < PROBE ? avail : PROBE;
+    if (wf.masked)
+        tr_ws_unmask(head, p + wf.header_len, n, wf.mask, 0);
+    else
+        memcpy(head, p + wf.header_len, n);
+    return plausible_start(head, n) ? WS_SIP : WS_NO;
+}
+
 /* WebSocket resync: the offset of the first frame in [0, len) that starts a
  * data message whose payload begins with a SIP start line, len when there is
  * none. *keep is where a frame that cannot be judged yet (its header or the
@@ -536,35 +567,15 @@ static size_t find_start_line(const uint8_t *p, size_t len, size_t *keep)
  * frame, and they never occur in SIP text, so scanning plain SIP is cheap. */
 static size_t find_ws_start(const uint8_t *p, size_t len, size_t *keep)
 {
-    enum { PROBE = 256, MIN_SIP = 16 };
     *keep = len;
     for (size_t i = 0; i < len; i++) {
-        uint8_t b = p[i] & 0x7f;
-        if (b != TR_WS_OP_TEXT && b != TR_WS_OP_BINARY)
-            continue;
-        struct tr_ws_frame wf;
-        int rc = tr_ws_frame_parse((struct tr_bytes){p + i, len - i}, &wf);
-        if (rc == -TR_E_MALFORMED || (wf.header_len && wf.payload_len < MIN_SIP))
-            continue;
-        if (wf.header_len == 0) {
-            *keep = i;
-            return len;
-        }
-        size_t avail = len - i - wf.header_len;
-        if (avail > wf.payload_len)
-            avail = (size_t)wf.payload_len;
-        if (avail < MIN_SIP) {
-            *keep = i;
-            return len;
-        }
-        uint8_t head[PROBE];
-        size_t n = avail < PROBE ? avail : PROBE;
-        if (wf.masked)
-            tr_ws_unmask(head, p + i + wf.header_len, n, wf.mask, 0);
-        else
-            memcpy(head, p + i + wf.header_len, n);
-        if (plausible_start(head, n))
+        enum ws_guess g = ws_frame_with_sip(p + i, len - i);
+        if (g == WS_SIP)
             return i;
+        if (g == WS_WAIT) {
+            *keep = i;
+            return len;
+        }
     }
     return len;
 }
@@ -1164,9 +1175,8 @@ static void check_fin(struct ctx *c, struct half *h)
 static bool starts_like_sip(struct tr_bytes p)
 {
     struct tr_ws_upgrade up;
-    size_t keep;
     return tr_sip_probe(p) || tr_ws_upgrade_parse(p, &up) != TR_DECLINED ||
-           find_ws_start(p.ptr, p.len, &keep) == 0;
+           ws_frame_with_sip(p.ptr, p.len) == WS_SIP;
 }
 
 static int add_segment(struct tr_tcp_table *t, const struct tr_packet *pkt, bool open_any,
