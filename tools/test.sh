@@ -48,7 +48,9 @@ for bin in "$out"/fuzz/tests/fuzz_*; do
   t=$(basename "$bin"); t=${t#fuzz_}
   work=$(mktemp -d)
   dict=(); [ -f "$top/tests/fuzz/dict/$t.dict" ] && dict=(-dict="$top/tests/fuzz/dict/$t.dict")
-  if "$bin" -max_total_time="$fuzz_seconds" -artifact_prefix="$work/" "${dict[@]}" \
+  # -timeout: a single input taking over 10 s is a hang; fail at once
+  # rather than after libFuzzer's default 20 minutes.
+  if "$bin" -max_total_time="$fuzz_seconds" -timeout=10 -artifact_prefix="$work/" "${dict[@]}" \
        "$work" "$top/tests/fuzz/corpus/$t" >"$work/log" 2>&1; then
     echo "fuzz $t: ok ($(grep -o 'Done [0-9]* runs' "$work/log" | tail -1))"
     rm -rf "$work"; steps_passed=$((steps_passed + 1))

@@ -541,7 +541,11 @@ static enum ws_guess ws_frame_with_sip(const uint8_t *p, size_t len)
         return WS_NO;
     struct tr_ws_frame wf;
     int rc = tr_ws_frame_parse((struct tr_bytes){p, len}, &wf);
-    if (rc == -TR_E_MALFORMED || (wf.header_len && wf.payload_len < MIN_SIP))
+    /* The same bounds frame_ws() applies: a frame it would reject must not
+     * be taken as a resync point, or resync would stop on it forever. */
+    if (rc == -TR_E_MALFORMED ||
+        (wf.header_len && (wf.payload_len < MIN_SIP ||
+                            wf.header_len + wf.payload_len > SKIP_MAX)))
         return WS_NO;
     if (wf.header_len == 0)
         return WS_WAIT;
@@ -742,7 +746,14 @@ static size_t frame(struct ctx *c, struct half *h, const uint8_t *p, size_t len)
             continue;
         }
         if (h->ws) {
-            pos += frame_ws(c, h, p + pos, left);
+            size_t n = frame_ws(c, h, p + pos, left);
+            if (n == 0 && h->resync) {
+                /* The frame resync stopped on was rejected after all:
+                 * step past its first byte so the scan moves on. */
+                st->resync_skipped++;
+                n = 1;
+            }
+            pos += n;
             if (h->resync || h->skip)
                 continue;
             return pos;

@@ -755,6 +755,34 @@ static void websocket_picked_up_midstream_resyncs_on_a_frame_with_sip(void **sta
     assert_int_equal(stats()->resync_skipped, 40);
 }
 
+/* A mid-stream pickup whose first frame header claims more than the skip
+ * bound (a 64-bit length), with SIP right behind it: resync must not stop
+ * on a frame the framer then rejects, or the stream loops forever. */
+static void websocket_resync_passes_a_frame_too_big_to_skip(void **state)
+{
+    (void)state;
+    char m[1024];
+    size_t len = make_options(m, sizeof(m), "ws-after-huge@x");
+    uint8_t wire[2048];
+    size_t n = 0;
+    wire[n++] = 0x81;       /* FIN, text */
+    wire[n++] = 0x80 | 127; /* masked, 64-bit length follows */
+    static const uint8_t huge[8] = {0, 0, 0, 1, 0, 0, 0, 0}; /* 4 GiB */
+    memcpy(wire + n, huge, sizeof(huge));
+    n += sizeof(huge);
+    memcpy(wire + n, key1, 4);
+    n += 4;
+    /* The huge frame's "payload" is masked SIP: only the WebSocket probe
+     * can see it, the plain start-line scan cannot. */
+    for (size_t i = 0; i < len; i++)
+        wire[n + i] = (uint8_t)(m[i] ^ key1[i % 4]);
+    n += len;
+    n += ws_frame(wire + n, true, TR_WS_OP_TEXT, key1, m, len);
+    assert_int_equal(add(0, 88888, ACK | PSH, (const char *)wire, n, 2 * SEC), 1);
+    assert_string_equal(got[0].call_id, "ws-after-huge@x");
+    assert_int_equal(stats()->ws_midstream, 1);
+}
+
 static void websocket_message_that_is_not_sip_is_counted(void **state)
 {
     (void)state;
@@ -863,6 +891,7 @@ int main(void)
         T(server_frames_unmasked_and_binary_are_sip_too),
         T(refused_upgrade_keeps_sip_framing),
         T(websocket_picked_up_midstream_resyncs_on_a_frame_with_sip),
+        T(websocket_resync_passes_a_frame_too_big_to_skip),
         T(websocket_message_that_is_not_sip_is_counted),
         T(websocket_frame_over_the_bound_is_skipped_by_length),
         T(websocket_partial_message_at_reset_is_incomplete),
