@@ -232,6 +232,8 @@ enum {
     TR_PKT_REASSEMBLED = 1u << 1, /* payload comes from a reassembled IP datagram */
     TR_PKT_HAS_VLAN = 1u << 2,
     TR_PKT_L4_TRUNCATED = 1u << 3, /* snaplen cut the transport payload */
+    TR_PKT_FRAGMENT = 1u << 4,     /* the frame holds an IP fragment (held or completing) */
+    TR_PKT_FIRST_FRAG = 1u << 5,   /* ... and it is the first one (offset 0) */
 };
 
 /* Tunnel layers decode/ removed on the way in (outermost first). */
@@ -271,6 +273,8 @@ struct tr_packet {
     uint8_t tcp_flags;
     uint8_t n_layers;     /* decoders run */
     uint32_t tcp_seq;
+    uint32_t ip_len;      /* innermost IP datagram's length: IPv4 total length, IPv6 40 +
+                           * payload length; reassembled: the whole datagram's */
     struct tr_addr src, dst;
     uint16_t sport, dport;
     struct tr_bytes payload; /* transport payload: view into frame or into reassembly storage */

@@ -122,6 +122,7 @@ int tr_decode_fragment(struct tr_packet *pkt, struct tr_cursor *cur, struct tr_d
      * inside a reassembled datagram can get here. */
     if (pkt->flags & TR_PKT_REASSEMBLED)
         return -TR_E_UNSUPPORTED;
+    pkt->flags |= TR_PKT_FRAGMENT | (f->offset == 0 ? TR_PKT_FIRST_FRAG : 0);
     if (!ctx->defrag)
         return TR_DECODE_DONE; /* counted in stats->fragments by the IP decoder */
 
@@ -135,6 +136,7 @@ int tr_decode_fragment(struct tr_packet *pkt, struct tr_cursor *cur, struct tr_d
         return TR_DECODE_DONE; /* dropped; the table counted why */
     *cur = tr_cur_init(out.ptr, out.len);
     pkt->flags |= TR_PKT_REASSEMBLED;
+    pkt->ip_len = f->hdr_len + (uint32_t)out.len;
     return TR_DECODE_NEXT;
 }
 
@@ -145,13 +147,15 @@ int tr_decode_packet(struct tr_decode_ctx *ctx, struct tr_packet *pkt)
 
     /* Reset what the walk fills, so a reused packet struct carries nothing over. */
     pkt->flags &=
-        (uint16_t) ~(TR_PKT_FRAG_HELD | TR_PKT_REASSEMBLED | TR_PKT_HAS_VLAN | TR_PKT_L4_TRUNCATED);
+        (uint16_t) ~(TR_PKT_FRAG_HELD | TR_PKT_REASSEMBLED | TR_PKT_HAS_VLAN | TR_PKT_L4_TRUNCATED |
+                     TR_PKT_FRAGMENT | TR_PKT_FIRST_FRAG);
     pkt->vlan = 0;
     pkt->ip_proto = 0;
     pkt->tcp_flags = 0;
     pkt->n_layers = 0;
     pkt->n_tunnels = 0;
     pkt->tcp_seq = 0;
+    pkt->ip_len = 0;
     memset(&pkt->src, 0, sizeof(pkt->src));
     memset(&pkt->dst, 0, sizeof(pkt->dst));
     pkt->sport = pkt->dport = 0;

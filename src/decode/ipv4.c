@@ -73,6 +73,7 @@ static int ipv4_decode(struct tr_packet *pkt, struct tr_cursor *cur, struct tr_n
     memcpy(pkt->src.a, src.ptr, 4);
     memcpy(pkt->dst.a, dst.ptr, 4);
     pkt->ip_proto = proto;
+    pkt->ip_len = total;
 
     if (frag & (IP4_MF | IP4_OFFSET_MASK)) {
         ctx->stats->fragments++;
@@ -86,6 +87,7 @@ static int ipv4_decode(struct tr_packet *pkt, struct tr_cursor *cur, struct tr_n
             .offset = (uint32_t)(frag & IP4_OFFSET_MASK) * 8,
             .more = (frag & IP4_MF) != 0,
             .data = {cur->pos, tr_cur_left(cur)},
+            .hdr_len = (uint32_t)hlen,
         };
         int rc = tr_decode_fragment(pkt, cur, ctx, &f);
         if (rc != TR_DECODE_NEXT)

@@ -44,6 +44,7 @@ static int ipv6_decode(struct tr_packet *pkt, struct tr_cursor *cur, struct tr_n
                        struct tr_decode_ctx *ctx)
 {
     size_t avail = tr_cur_left(cur);
+    const uint8_t *ip_start = cur->pos;
     uint32_t vtf = tr_cur_be32(cur);
     uint16_t plen = tr_cur_be16(cur);
     uint8_t nh = tr_cur_u8(cur);
@@ -68,6 +69,7 @@ static int ipv6_decode(struct tr_packet *pkt, struct tr_cursor *cur, struct tr_n
     pkt->src.family = pkt->dst.family = TR_AF_INET6;
     memcpy(pkt->src.a, src.ptr, 16);
     memcpy(pkt->dst.a, dst.ptr, 16);
+    pkt->ip_len = 40u + plen;
 
     bool first = true, reassembled = false;
     for (;; first = false) {
@@ -115,6 +117,8 @@ static int ipv6_decode(struct tr_packet *pkt, struct tr_cursor *cur, struct tr_n
                 .offset = (uint32_t)(offm & 0xfff8u),
                 .more = (offm & 1u) != 0,
                 .data = {cur->pos, tr_cur_left(cur)},
+                /* everything before the fragment header (8 bytes, just read) */
+                .hdr_len = (uint32_t)(cur->pos - ip_start) - 8,
             };
             int rc = tr_decode_fragment(pkt, cur, ctx, &f);
             if (rc != TR_DECODE_NEXT)

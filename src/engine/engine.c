@@ -31,6 +31,8 @@ struct tr_engine {
     unsigned n_inputs;
     struct tr_output outputs[TR_MAX_OUTPUTS];
     unsigned n_outputs;
+    uint8_t packet_outputs[TR_MAX_OUTPUTS]; /* indexes of outputs with ops->packets */
+    unsigned n_packet_outputs;
 
     struct tr_defrag *defrag;
     struct tr_tcp_table *tcp;
@@ -108,7 +110,23 @@ static void emit(struct tr_engine *e, const struct tr_event *ev)
 {
     e->st.events++;
     for (unsigned i = 0; i < e->n_outputs; i++)
-        e->outputs[i].ops->write(&e->outputs[i], ev);
+        if (!e->outputs[i].ops->packets)
+            e->outputs[i].ops->write(&e->outputs[i], ev);
+}
+
+/* Every captured frame to the packet outputs, after decode (whatever it
+ * found) and before the message stages. */
+static void emit_packet(struct tr_engine *e, const struct tr_packet *pkt)
+{
+    struct tr_event ev = {
+        .kind = TR_EV_PACKET,
+        .pkt = pkt,
+        .payload = {pkt->frame, pkt->caplen},
+    };
+    for (unsigned i = 0; i < e->n_packet_outputs; i++) {
+        struct tr_output *o = &e->outputs[e->packet_outputs[i]];
+        o->ops->write(o, &ev);
+    }
 }
 
 /* Counts one SIP message by its parse result; false when it is not to be
@@ -359,7 +377,10 @@ static void process_packet(void *user, struct tr_packet *pkt)
         process_hep(e, pkt);
         return;
     }
-    if (tr_decode_packet(&e->dctx, pkt) != TR_OK)
+    int drc = tr_decode_packet(&e->dctx, pkt);
+    if (e->n_packet_outputs)
+        emit_packet(e, pkt);
+    if (drc != TR_OK)
         return;
     if (pkt->ip_proto == 6) {
         process_tcp(e, pkt);
@@ -475,6 +496,8 @@ struct tr_engine *tr_engine_open(const struct tr_engine_conf *conf, struct tr_er
     for (unsigned i = 0; i < conf->n_outputs; i++) {
         if (tr_output_open(&e->outputs[i], &conf->outputs[i], err) != TR_OK)
             goto fail;
+        if (e->outputs[i].ops->packets)
+            e->packet_outputs[e->n_packet_outputs++] = (uint8_t)i;
         e->n_outputs++;
     }
     for (unsigned i = 0; i < conf->n_inputs; i++) {

@@ -22,6 +22,9 @@ enum tr_event_kind {
     TR_EV_VQ,        /* a vq-rtcpxr report (RFC 6035) from a SIP PUBLISH; payload is its text */
     TR_EV_RTP_STATS, /* RTP stream statistics; payload is their JSON (HEP type 99) */
     TR_EV_HEP,       /* a non-SIP message received from a HEP input; json describes it */
+    TR_EV_PACKET,    /* a captured frame, decoded as far as it goes (packet outputs only):
+                      * payload is the whole frame as captured; pkt->flags say whether it
+                      * is an IP fragment (held) or completed a datagram (reassembled) */
 };
 
 struct tr_event {
@@ -66,6 +69,10 @@ struct tr_output;
 
 struct tr_output_ops {
     const char *kind;
+    /* true: the output gets TR_EV_PACKET for every captured frame (mirrors,
+     * pcap dumps, flow metadata) and no message events; false: message
+     * events (SIP, RTCP, reports) only. */
+    bool packets;
     int (*open)(struct tr_output *out, const struct tr_output_conf *conf, struct tr_err *err);
     void (*write)(struct tr_output *out, const struct tr_event *ev);
     void (*flush)(struct tr_output *out);

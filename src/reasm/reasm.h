@@ -43,6 +43,8 @@ struct tr_frag {
     uint32_t offset;         /* in bytes */
     bool more;               /* MF flag */
     struct tr_bytes data;    /* the fragment's payload */
+    uint32_t hdr_len;        /* the datagram's header length without the fragment header
+                              * (IPv4 header; IPv6 40 + unfragmentable extensions) */
 };
 
 struct tr_defrag;
