@@ -4,9 +4,11 @@
 # tools and third-party peers (Kamailio, sngrep, tshark, sipp, clang for fuzzing).
 set -euo pipefail
 what=${1:-run}
-run_pkgs=(build-essential cmake pkg-config libpcap-dev)
+run_pkgs=(build-essential cmake pkg-config libpcap-dev libyaml-dev libmicrohttpd-dev liblua5.4-dev
+          libzmq3-dev)
 test_pkgs=(clang libclang-rt-14-dev libcmocka-dev tshark kamailio kamailio-sqlite-modules
-           sqlite3 sip-tester sngrep python3 python3-scapy tcpdump iproute2 time)
+           sqlite3 sip-tester sngrep python3 python3-scapy python3-zmq tcpdump tcpreplay iproute2 time
+           prometheus)
 pkgs=("${run_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")
 
