@@ -1,6 +1,7 @@
 /* main.c - command line to engine configuration, privilege drop, exit code.
  * Exit codes: 0 success, 1 runtime failure (input error or messages lost),
  * 2 usage or configuration error. */
+#include "cli/cli.h"
 #include "engine/engine.h"
 
 #include <errno.h>
@@ -77,8 +78,16 @@ static void usage(FILE *f)
           "  -v                   more log messages\n"
           "  -V, --version        print the version\n"
           "  -h, --help           this help\n"
-          "Signals: SIGINT/SIGTERM stop, SIGUSR1 prints the summary.\n",
+          "Signals: SIGINT/SIGTERM stop, SIGUSR1 prints the summary, SIGHUP reopens\n"
+          "output files.\n",
           f);
+    bool any = false;
+    for (const struct tr_subcommand *s = tr_subcommands; s->name; s++) {
+        if (!any)
+            fputs("Subcommands (trawl NAME --help for each):\n", f);
+        any = true;
+        fprintf(f, "  %-20s %s\n", s->name, s->summary);
+    }
 }
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -217,7 +226,7 @@ enum {
     OPT_HEP_RESTAMP,
 };
 
-int main(int argc, char **argv)
+static int trawl_main(int argc, char **argv)
 {
     static const struct option longopts[] = {
         { "no-promisc", no_argument, NULL, OPT_NO_PROMISC },
@@ -474,4 +483,13 @@ int main(int argc, char **argv)
         tr_engine_print_summary(e, stderr);
     tr_engine_close(e);
     return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1)
+        for (const struct tr_subcommand *s = tr_subcommands; s->name; s++)
+            if (strcmp(argv[1], s->name) == 0)
+                return s->run(argc - 1, argv + 1, trawl_main);
+    return trawl_main(argc, argv);
 }

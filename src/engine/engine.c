@@ -24,6 +24,7 @@
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t summary_requested;
+static volatile sig_atomic_t reload_requested;
 
 struct tr_engine {
     struct tr_engine_conf conf;
@@ -61,6 +62,17 @@ void tr_engine_request_summary(void)
     summary_requested = 1;
 }
 
+void tr_engine_request_reload(void)
+{
+    reload_requested = 1;
+}
+
+static void on_reload_signal(int sig)
+{
+    (void)sig;
+    tr_engine_request_reload();
+}
+
 static void on_stop_signal(int sig)
 {
     (void)sig;
@@ -83,6 +95,8 @@ void tr_engine_install_signals(void)
     sa.sa_handler = on_summary_signal;
     sa.sa_flags = SA_RESTART;
     sigaction(SIGUSR1, &sa, NULL);
+    sa.sa_handler = on_reload_signal;
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN); /* a closed collector or pipe is an error code, not a death */
 }
 
@@ -559,7 +573,7 @@ static void show_progress(struct tr_engine *e, const struct tr_input *in)
 static void tick(struct tr_engine *e, const struct tr_input *current)
 {
     uint64_t now = tr_now_mono_ns();
-    if (now < e->next_tick_ns && !summary_requested)
+    if (now < e->next_tick_ns && !summary_requested && !reload_requested)
         return;
     e->next_tick_ns = now + TR_TICK_NS;
     for (unsigned i = 0; i < e->n_outputs; i++)
@@ -578,6 +592,13 @@ static void tick(struct tr_engine *e, const struct tr_input *current)
         tr_tcp_stream_expire(e->tcp, pkt_now, on_tcp_msg, e);
         tr_calls_expire(e->calls, pkt_now);
         tr_rtp_expire(e->rtp, pkt_now, on_rtp_report, e);
+    }
+    if (reload_requested) {
+        /* SIGHUP: files are reopened (log rotation moved them away). */
+        reload_requested = 0;
+        for (unsigned i = 0; i < e->n_outputs; i++)
+            if (e->outputs[i].ops->reopen)
+                e->outputs[i].ops->reopen(&e->outputs[i]);
     }
     if (summary_requested) {
         summary_requested = 0;

@@ -84,7 +84,9 @@ void tr_engine_close(struct tr_engine *e); /* accepts NULL */
 /* Async-signal-safe requests, set from signal handlers. */
 void tr_engine_request_stop(void);
 void tr_engine_request_summary(void);
-/* Installs SIGINT/SIGTERM (stop), SIGUSR1 (summary) handlers; ignores SIGPIPE. */
+void tr_engine_request_reload(void); /* reopen output files (and reload the config) */
+/* Installs SIGINT/SIGTERM (stop), SIGUSR1 (summary), SIGHUP (reload)
+ * handlers; ignores SIGPIPE. */
 void tr_engine_install_signals(void);
 
 #endif

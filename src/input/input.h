@@ -17,6 +17,7 @@ enum tr_input_kind { TR_INPUT_FILE, TR_INPUT_LIVE, TR_INPUT_HEP };
 #define TR_LINKTYPE_HEP 0x48455000
 
 struct tr_input_conf {
+    const char *name;    /* the config's name for it (API, rules); NULL from the CLI */
     enum tr_input_kind kind;
     const char *source;  /* file path, "-" for stdin, or interface name */
     const char *filter;  /* BPF expression or NULL */

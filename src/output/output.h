@@ -46,6 +46,7 @@ struct tr_event {
 };
 
 struct tr_output_conf {
+    const char *name;      /* the config's name for it (rules route by name); NULL from the CLI */
     const char *kind;      /* "hep", "json" */
     const char *target;    /* hep: "udp:HOST:PORT"; json: a path or "-" */
     /* hep */
@@ -80,6 +81,9 @@ struct tr_output_ops {
     /* Offline end: wait up to deadline for queued data to leave. TR_OK or -TR_E_AGAIN. */
     int (*drain)(struct tr_output *out, uint64_t deadline_mono_ns);
     void (*close)(struct tr_output *out);
+    /* Optional (NULL: nothing to do): SIGHUP, reopen files by name after
+     * log rotation moved them. Runs between batches. */
+    void (*reopen)(struct tr_output *out);
 };
 
 struct tr_output {
