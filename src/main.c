@@ -2,6 +2,8 @@
  * Exit codes: 0 success, 1 runtime failure (input error or messages lost),
  * 2 usage or configuration error. */
 #include "cli/cli.h"
+#include "config/config.h"
+#include "control/control.h"
 #include "engine/engine.h"
 
 #include <errno.h>
@@ -36,6 +38,10 @@ static void usage(FILE *f)
           "                       TCP: HEP v3 only); relayed to the outputs\n"
           "  --hep-listen-key SECRET  refuse (and count) HEP input without this auth key\n"
           "  --hep-listen-conns N TCP connections per HEP listener (default 64)\n"
+          "  --hepipe SOURCE      log lines ts_sec;ts_usec;corr_id;src;sport;dst;dport;text\n"
+          "                       sent as HEP logs (type 100): '-' (stdin), a file (followed\n"
+          "                       like tail -F), a FIFO, or udp:[HOST:]PORT (repeatable;\n"
+          "                       docs/hepipe.md)\n"
           "SIP:\n"
           "  --sip-ports LIST     ports always parsed as SIP (default 5060,5061); SIP on\n"
           "                       other ports is still found by content\n"
@@ -72,14 +78,55 @@ static void usage(FILE *f)
           "                       (default: v3 relayed byte for byte, v1/v2 as v3)\n"
           "  --json FILE|-        one JSON object per SIP message (docs/json.md)\n"
           "  --json-payload       include the SIP message text in JSON\n"
+          "  --csv FILE|-         one CSV row per message, RFC 4180, header line first\n"
+          "                       (docs/csv.md)\n"
+          "Flow metadata (PCapper-compatible, docs/flowmeta.md):\n"
+          "  --flowmeta [ADDR:]PORT | ADDR  serve every packet's 28-byte record to\n"
+          "                       recollect clients (PORT default 7073, PCapper's; ADDR\n"
+          "                       default 127.0.0.1; 0.0.0.0 or [::] for all)\n"
+          "  --flowmeta-log FILE  text lines, written only while a client is connected\n"
+          "  --flowmeta-lines FILE|-  every packet's text line, always (no host records)\n"
+          "  --flowmeta-multicast GROUP:PORT  also publish the records over UDP\n"
+          "  --flowmeta-ttl N     multicast TTL / hop limit (default 1)\n"
+          "  --flowmeta-mode src|dst|spoof  PCapper's selection from the -i interface's\n"
+          "                       MAC and addresses (and-ed with -f)\n"
+          "  --flowmeta-first-frag  account fragments at the first one (PCapper-exact)\n"
+          "                       (default: when the datagram completes)\n"
+          "  --flowmeta-mgen-dst  MGEN flow id only if its dst matches the packet's\n"
+          "  --flowmeta-client-buf BYTES  queue per client before it loses records\n"
+          "                       (default 1048576)\n"
+          "  --flowmeta-max-clients N  (default 1024)\n"
+          "  --flowmeta-no-host   no per-second CPU and memory records\n"
+          "Mirror and dump (packet-agent's job, docs/mirror.md):\n"
+          "  --mirror gre:HOST[:KEY] | vxlan:HOST[:PORT[:VNI]] | zmq:tcp://HOST:PORT\n"
+          "                       send every captured frame there (repeatable; options\n"
+          "                       ,slice=N,mbps=X,key=N after the spec; KEY/VNI default 1)\n"
+          "  --mirror-dir auto|host_ADDR|nic.IFACE|none  direction in the high 4 bits of\n"
+          "                       the GRE key / VNI: 1 in, 2 out (default none)\n"
+          "  --slice N            keep the first N bytes of each mirrored/dumped frame\n"
+          "  --mbps X             rate limit per mirror in Mbit/s (excess dropped, counted)\n"
+          "  --dump DIR           write every captured frame to pcap files in DIR\n"
+          "  --dump-interval SEC  start a new file every SEC seconds\n"
+          "  --dump-size MB       start a new file before one exceeds MB MiB\n"
+          "  --dump-files N       keep at most N files (the oldest are removed)\n"
+          "  --dump-format pcap|pcapng  (default pcap, nanosecond timestamps)\n"
+          "  --netns PATH|NAME|PID  capture in that network namespace (-i names, nic.IFACE)\n"
+          "  --iface-retry SEC    recheck a missing or down -i interface every SEC (default 2)\n"
           "  --drain-timeout MS   at the end of files, wait this long for outputs (default 5000)\n"
           "Other:\n"
+          "  -c FILE              load the YAML configuration (etc/trawl.yaml, docs/config.md);\n"
+          "                       the file is the whole model: only -q, -v, --user go with it\n"
+          "  --check-config       with -c: check the file, print OK or the error (exit 0/2)\n"
+          "  --http [ADDR:]PORT   HTTP API: GET /stats, GET /metrics (Prometheus), PUT\n"
+          "                       /inputs/NAME/filter, POST /reload (docs/api.md; ADDR\n"
+          "                       default 127.0.0.1; with -c: the control: section)\n"
+          "  --http-token TOKEN   the API requires Authorization: Bearer TOKEN\n"
           "  -q                   no summary and no progress on stderr\n"
           "  -v                   more log messages\n"
           "  -V, --version        print the version\n"
           "  -h, --help           this help\n"
           "Signals: SIGINT/SIGTERM stop, SIGUSR1 prints the summary, SIGHUP reopens\n"
-          "output files.\n",
+          "output files and, with -c, reloads the config (the old one stays on error).\n",
           f);
     bool any = false;
     for (const struct tr_subcommand *s = tr_subcommands; s->name; s++) {
@@ -224,7 +271,74 @@ enum {
     OPT_HEP_LISTEN_KEY,
     OPT_HEP_LISTEN_CONNS,
     OPT_HEP_RESTAMP,
+    OPT_FLOWMETA,
+    OPT_FLOWMETA_LOG,
+    OPT_FLOWMETA_LINES,
+    OPT_FLOWMETA_MULTICAST,
+    OPT_FLOWMETA_TTL,
+    OPT_FLOWMETA_MODE,
+    OPT_FLOWMETA_FIRST_FRAG,
+    OPT_FLOWMETA_MGEN_DST,
+    OPT_FLOWMETA_CLIENT_BUF,
+    OPT_FLOWMETA_MAX_CLIENTS,
+    OPT_FLOWMETA_NO_HOST,
+    OPT_MIRROR, /* mirror and dump (docs/mirror.md) */
+    OPT_MIRROR_DIR,
+    OPT_SLICE,
+    OPT_MBPS,
+    OPT_DUMP,
+    OPT_DUMP_INTERVAL,
+    OPT_DUMP_SIZE,
+    OPT_DUMP_FILES,
+    OPT_DUMP_FORMAT,
+    OPT_NETNS,
+    OPT_IFACE_RETRY,
 };
+
+enum { OPT_CHECK_CONFIG = 3000, OPT_CSV }; /* config file and CSV options */
+enum { OPT_HTTP = 4000, OPT_HTTP_TOKEN, OPT_HEPIPE }; /* HTTP API and HEPipe (docs/api.md) */
+
+/* -c FILE: the config file is the whole model (docs/config.md); only -q,
+ * -v and --user may be given with it (anything else is a usage error, so
+ * there is no precedence to remember). --check-config loads it and says OK
+ * or prints the error: exit 0 or 2. */
+static int run_config(const char *path, bool check_only, bool quiet, const char *user)
+{
+    struct tr_err err = { 0 };
+    struct tr_config *cfg = tr_config_load_file(path, &err);
+    if (!cfg) {
+        fprintf(stderr, "trawl: %s\n", err.msg);
+        return err.code == -TR_E_CONFIG || check_only ? EXIT_USAGE : 1;
+    }
+    if (check_only) {
+        printf("%s: OK\n", path);
+        tr_config_free(cfg);
+        return 0;
+    }
+    static struct tr_engine_conf conf; /* 8 KiB port bitmap: keep it off the stack */
+    conf = *tr_config_engine(cfg);
+    conf.config_path = path;
+    bool live = false;
+    for (unsigned i = 0; i < conf.n_inputs; i++)
+        live |= conf.inputs[i].kind != TR_INPUT_FILE;
+    conf.progress = !quiet && !live && isatty(STDERR_FILENO);
+    tr_engine_install_signals();
+    struct tr_engine *e = tr_engine_open(&conf, &err);
+    if (!e) {
+        fprintf(stderr, "trawl: %s\n", err.msg);
+        tr_config_free(cfg);
+        return err.code == -TR_E_USAGE || err.code == -TR_E_CONFIG ? EXIT_USAGE : 1;
+    }
+    int rc = EXIT_USAGE;
+    if (!live || drop_privileges(user) == 0) {
+        rc = tr_engine_run(e);
+        if (!quiet)
+            tr_engine_print_summary(e, stderr);
+    }
+    tr_engine_close(e);
+    tr_config_free(cfg);
+    return rc;
+}
 
 static int trawl_main(int argc, char **argv)
 {
@@ -264,6 +378,34 @@ static int trawl_main(int argc, char **argv)
         { "hep-listen-key", required_argument, NULL, OPT_HEP_LISTEN_KEY },
         { "hep-listen-conns", required_argument, NULL, OPT_HEP_LISTEN_CONNS },
         { "hep-restamp", no_argument, NULL, OPT_HEP_RESTAMP },
+        { "flowmeta", required_argument, NULL, OPT_FLOWMETA },
+        { "flowmeta-log", required_argument, NULL, OPT_FLOWMETA_LOG },
+        { "flowmeta-lines", required_argument, NULL, OPT_FLOWMETA_LINES },
+        { "flowmeta-multicast", required_argument, NULL, OPT_FLOWMETA_MULTICAST },
+        { "flowmeta-ttl", required_argument, NULL, OPT_FLOWMETA_TTL },
+        { "flowmeta-mode", required_argument, NULL, OPT_FLOWMETA_MODE },
+        { "flowmeta-first-frag", no_argument, NULL, OPT_FLOWMETA_FIRST_FRAG },
+        { "flowmeta-mgen-dst", no_argument, NULL, OPT_FLOWMETA_MGEN_DST },
+        { "flowmeta-client-buf", required_argument, NULL, OPT_FLOWMETA_CLIENT_BUF },
+        { "flowmeta-max-clients", required_argument, NULL, OPT_FLOWMETA_MAX_CLIENTS },
+        { "flowmeta-no-host", no_argument, NULL, OPT_FLOWMETA_NO_HOST },
+        { "mirror", required_argument, NULL, OPT_MIRROR },
+        { "mirror-dir", required_argument, NULL, OPT_MIRROR_DIR },
+        { "slice", required_argument, NULL, OPT_SLICE },
+        { "mbps", required_argument, NULL, OPT_MBPS },
+        { "dump", required_argument, NULL, OPT_DUMP },
+        { "dump-interval", required_argument, NULL, OPT_DUMP_INTERVAL },
+        { "dump-size", required_argument, NULL, OPT_DUMP_SIZE },
+        { "dump-files", required_argument, NULL, OPT_DUMP_FILES },
+        { "dump-format", required_argument, NULL, OPT_DUMP_FORMAT },
+        { "netns", required_argument, NULL, OPT_NETNS },
+        { "iface-retry", required_argument, NULL, OPT_IFACE_RETRY },
+        { "config", required_argument, NULL, 'c' },
+        { "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
+        { "http", required_argument, NULL, OPT_HTTP },
+        { "http-token", required_argument, NULL, OPT_HTTP_TOKEN },
+        { "hepipe", required_argument, NULL, OPT_HEPIPE },
+        { "csv", required_argument, NULL, OPT_CSV },
         { "version", no_argument, NULL, 'V' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -280,11 +422,52 @@ static int trawl_main(int argc, char **argv)
     const char *hep_listen_key = NULL;
     unsigned hep_listen_conns = 0;
     bool hep_restamp = false;
+    struct tr_flowmeta_conf fm = { 0 };
+    const char *fm_mode = NULL;
+    struct tr_mirror_conf mir = { 0 }; /* mirror and dump outputs */
+    int iface_retry = 0;
     unsigned long long v;
 
+    const char *config_path = NULL, *cli_model_opt = NULL; /* -c: see run_config */
+    bool check_config = false, csv_seen = false;
     int opt;
-    while ((opt = getopt_long(argc, argv, "r:i:f:s:qvVh", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "r:i:f:s:qvVhc:", longopts, NULL)) != -1) {
+        if (opt != 'c' && opt != OPT_CHECK_CONFIG && opt != 'q' && opt != 'v' && opt != OPT_USER &&
+            opt != 'V' && opt != 'h' && !cli_model_opt)
+            cli_model_opt = optarg && optind >= 2 && optarg == argv[optind - 1] ? argv[optind - 2]
+                                                                               : argv[optind - 1];
         switch (opt) {
+        case 'c': config_path = optarg; break;
+        case OPT_CHECK_CONFIG: check_config = true; break;
+        case OPT_HTTP: {
+            struct sockaddr_storage ss;
+            struct tr_err herr = { 0 };
+            if (tr_control_parse_listen(optarg, &ss, &herr) != TR_OK)
+                return usage_error("%s", herr.msg);
+            conf.http_listen = optarg;
+            break;
+        }
+        case OPT_HTTP_TOKEN: conf.http_token = optarg; break;
+        case OPT_HEPIPE:
+            if (conf.n_inputs == TR_MAX_INPUTS)
+                return usage_error("at most %d inputs", TR_MAX_INPUTS);
+            if (strcmp(optarg, "-") == 0) {
+                if (stdin_used)
+                    return usage_error("--hepipe -: standard input can be read only once");
+                stdin_used = true;
+            }
+            conf.inputs[conf.n_inputs++] = (struct tr_input_conf){ .kind = TR_INPUT_HEPIPE,
+                                                                   .source = optarg };
+            break;
+        case OPT_CSV:
+            if (csv_seen)
+                return usage_error("--csv given twice");
+            if (conf.n_outputs == TR_MAX_OUTPUTS)
+                return usage_error("at most %d outputs", TR_MAX_OUTPUTS);
+            csv_seen = true;
+            conf.outputs[conf.n_outputs++] = (struct tr_output_conf){ .kind = "csv",
+                                                                      .target = optarg };
+            break;
         case 'r':
         case 'i':
             if (conf.n_inputs == TR_MAX_INPUTS)
@@ -426,6 +609,84 @@ static int trawl_main(int argc, char **argv)
             hep_listen_conns = (unsigned)v;
             break;
         case OPT_HEP_RESTAMP: hep_restamp = true; break;
+        /* flow metadata (docs/flowmeta.md) */
+        case OPT_FLOWMETA: fm.listen = optarg; break;
+        case OPT_FLOWMETA_LOG: fm.log_path = optarg; break;
+        case OPT_FLOWMETA_LINES: fm.lines_path = optarg; break;
+        case OPT_FLOWMETA_MULTICAST: fm.multicast = optarg; break;
+        case OPT_FLOWMETA_TTL:
+            if (!parse_uint(optarg, 1, 255, &v))
+                return usage_error("--flowmeta-ttl %s: must be 1..255", optarg);
+            fm.mcast_ttl = (unsigned)v;
+            break;
+        case OPT_FLOWMETA_MODE: fm_mode = optarg; break;
+        case OPT_FLOWMETA_FIRST_FRAG: fm.first_frag = true; break;
+        case OPT_FLOWMETA_MGEN_DST: fm.mgen_dst = true; break;
+        case OPT_FLOWMETA_CLIENT_BUF:
+            if (!parse_uint(optarg, 28, 1u << 30, &v))
+                return usage_error("--flowmeta-client-buf %s: must be 28..1073741824", optarg);
+            fm.client_buf = (size_t)v;
+            break;
+        case OPT_FLOWMETA_MAX_CLIENTS:
+            if (!parse_uint(optarg, 1, 65536, &v))
+                return usage_error("--flowmeta-max-clients %s: must be 1..65536", optarg);
+            fm.max_clients = (unsigned)v;
+            break;
+        case OPT_FLOWMETA_NO_HOST: fm.no_host = true; break;
+        /* mirror and dump (docs/mirror.md) */
+        case OPT_MIRROR:
+        case OPT_DUMP:
+            if (conf.n_outputs == TR_MAX_OUTPUTS)
+                return usage_error("at most %d outputs", TR_MAX_OUTPUTS);
+            if (opt == OPT_MIRROR) {
+                struct tr_mirror_spec ms;
+                struct tr_err merr = { 0 };
+                if (tr_mirror_spec_parse(optarg, &ms, &merr) != TR_OK)
+                    return usage_error("%s", merr.msg);
+            }
+            conf.outputs[conf.n_outputs++] = (struct tr_output_conf){
+                .kind = opt == OPT_MIRROR ? "mirror" : "dump", .target = optarg };
+            break;
+        case OPT_MIRROR_DIR: mir.dir = optarg; break;
+        case OPT_SLICE:
+            if (!parse_uint(optarg, 14, 65535, &v))
+                return usage_error("--slice %s: must be 14..65535", optarg);
+            mir.slice = (uint32_t)v;
+            break;
+        case OPT_MBPS: {
+            char *end;
+            errno = 0;
+            mir.mbps = strtod(optarg, &end);
+            if (*end || errno || !(mir.mbps > 0) || mir.mbps > 100000)
+                return usage_error("--mbps %s: must be > 0 and <= 100000", optarg);
+            break;
+        }
+        case OPT_DUMP_INTERVAL:
+            if (!parse_uint(optarg, 1, 86400 * 366, &v))
+                return usage_error("--dump-interval %s: must be 1..31622400 seconds", optarg);
+            mir.dump_interval_s = (uint32_t)v;
+            break;
+        case OPT_DUMP_SIZE:
+            if (!parse_uint(optarg, 1, 1u << 20, &v))
+                return usage_error("--dump-size %s: must be 1..1048576 MiB", optarg);
+            mir.dump_size = v << 20;
+            break;
+        case OPT_DUMP_FILES:
+            if (!parse_uint(optarg, 1, 100000, &v))
+                return usage_error("--dump-files %s: must be 1..100000", optarg);
+            mir.dump_files = (unsigned)v;
+            break;
+        case OPT_DUMP_FORMAT:
+            if (strcmp(optarg, "pcap") != 0 && strcmp(optarg, "pcapng") != 0)
+                return usage_error("--dump-format %s: pcap or pcapng", optarg);
+            mir.dump_pcapng = strcmp(optarg, "pcapng") == 0;
+            break;
+        case OPT_NETNS: mir.netns = optarg; break;
+        case OPT_IFACE_RETRY:
+            if (!parse_uint(optarg, 1, 3600, &v))
+                return usage_error("--iface-retry %s: must be 1..3600 seconds", optarg);
+            iface_retry = (int)v;
+            break;
         case OPT_DRAIN_TIMEOUT:
             if (!parse_uint(optarg, 0, 3600000, &v))
                 return usage_error("--drain-timeout %s: must be 0..3600000 ms", optarg);
@@ -440,8 +701,41 @@ static int trawl_main(int argc, char **argv)
     }
     if (optind < argc)
         return usage_error("unexpected argument '%s'", argv[optind]);
+    if (check_config && !config_path)
+        return usage_error("--check-config needs -c FILE");
+    if (config_path && cli_model_opt)
+        return usage_error("-c %s: the config file is the whole model; %s cannot be combined "
+                           "with it (only -q, -v, --user, --check-config)", config_path,
+                           cli_model_opt);
+    if (config_path)
+        return run_config(config_path, check_config, quiet, user);
     if (conf.n_inputs == 0)
-        return usage_error("no input: give -r FILE, -i IFACE or --hep-listen SPEC");
+        return usage_error("no input: give -r FILE, -i IFACE, --hep-listen SPEC or --hepipe SOURCE");
+    /* flow metadata: one packet output; a selection mode becomes the filter */
+    if (fm.listen || fm.lines_path || fm.multicast) {
+        if (conf.n_outputs == TR_MAX_OUTPUTS)
+            return usage_error("at most %d outputs", TR_MAX_OUTPUTS);
+        conf.outputs[conf.n_outputs++] = (struct tr_output_conf){ .kind = "flowmeta",
+                                                                  .flowmeta = fm };
+    } else if (fm.log_path) {
+        return usage_error("--flowmeta-log needs --flowmeta [ADDR:]PORT (clients)");
+    } else if (fm_mode) {
+        return usage_error("--flowmeta-mode needs --flowmeta, --flowmeta-lines or "
+                           "--flowmeta-multicast");
+    }
+    if (fm_mode) {
+        static char fm_filter[4096];
+        const char *iface = NULL;
+        for (unsigned i = 0; i < conf.n_inputs && !iface; i++)
+            if (conf.inputs[i].kind == TR_INPUT_LIVE)
+                iface = conf.inputs[i].source;
+        struct tr_err ferr = { 0 };
+        if (tr_flowmeta_mode_filter(fm_mode, iface, filter, fm_filter, sizeof(fm_filter),
+                                    &ferr) != TR_OK)
+            return usage_error("--flowmeta-mode: %s", ferr.msg);
+        filter = fm_filter;
+        tr_log(TR_LOG_INFO, "flowmeta: capture filter '%s'", filter);
+    }
 
     bool live = false;
     for (unsigned i = 0; i < conf.n_inputs; i++) {
@@ -452,7 +746,8 @@ static int trawl_main(int argc, char **argv)
         ic->buffer_mb = buffer_mb;
         ic->hep_key = hep_listen_key;
         ic->hep_max_conns = hep_listen_conns;
-        live |= ic->kind == TR_INPUT_LIVE || ic->kind == TR_INPUT_HEP;
+        live |= ic->kind == TR_INPUT_LIVE || ic->kind == TR_INPUT_HEP ||
+                ic->kind == TR_INPUT_HEPIPE;
     }
     for (unsigned i = 0; i < conf.n_outputs; i++) {
         struct tr_output_conf *oc = &conf.outputs[i];
@@ -465,6 +760,17 @@ static int trawl_main(int argc, char **argv)
         /* Reading files, wait for a slow collector rather than drop: nothing is lost by waiting. */
         oc->carrier.full_wait_ms = live ? 0 : 1000;
     }
+    /* mirror and dump: shared settings; direction auto needs each input's interface */
+    for (unsigned i = 0; i < conf.n_inputs; i++) {
+        if (conf.inputs[i].kind != TR_INPUT_LIVE)
+            continue;
+        conf.inputs[i].netns = mir.netns;
+        conf.inputs[i].retry_s = iface_retry;
+        if (i < TR_ARRAY_LEN(mir.ifaces))
+            mir.ifaces[i] = conf.inputs[i].source;
+    }
+    for (unsigned i = 0; i < conf.n_outputs; i++)
+        conf.outputs[i].mirror = mir;
     conf.progress = !quiet && !live && isatty(STDERR_FILENO);
 
     tr_engine_install_signals();

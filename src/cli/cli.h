@@ -22,4 +22,11 @@ struct tr_subcommand {
 /* The subcommands, ending with a zeroed entry (cli.c). */
 extern const struct tr_subcommand tr_subcommands[];
 
+/* recollect.c: connect to a flow metadata server and print its records as
+ * text lines; pcapper.c: PCapper's flags on the flow metadata service. */
+int tr_cli_recollect(int argc, char **argv, tr_trawl_main_fn run_trawl);
+int tr_cli_pcapper(int argc, char **argv, tr_trawl_main_fn run_trawl);
+/* pktminerg.c: packet-agent's flags on the mirror outputs (docs/mirror.md). */
+int tr_cli_pktminerg(int argc, char **argv, tr_trawl_main_fn run_trawl);
+
 #endif

@@ -123,6 +123,16 @@ int tr_decode_fragment(struct tr_packet *pkt, struct tr_cursor *cur, struct tr_d
     if (pkt->flags & TR_PKT_REASSEMBLED)
         return -TR_E_UNSUPPORTED;
     pkt->flags |= TR_PKT_FRAGMENT | (f->offset == 0 ? TR_PKT_FIRST_FRAG : 0);
+    /* The first fragment carries the TCP/UDP/SCTP ports (source and
+     * destination are the first 4 bytes of each): packet outputs that
+     * account a datagram at its first fragment (PCapper's way) need them.
+     * The transport decoder overwrites them when the datagram completes. */
+    if (f->offset == 0 && f->data.len >= 4 &&
+        (f->proto == 6 || f->proto == 17 || f->proto == 132)) {
+        struct tr_cursor pc = tr_cur_init(f->data.ptr, f->data.len);
+        pkt->sport = tr_cur_be16(&pc);
+        pkt->dport = tr_cur_be16(&pc);
+    }
     if (!ctx->defrag)
         return TR_DECODE_DONE; /* counted in stats->fragments by the IP decoder */
 

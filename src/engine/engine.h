@@ -14,6 +14,9 @@
 #include "../reasm/reasm.h"
 #include "../track/track.h"
 
+struct tr_rules;
+struct tr_rules_state;
+
 #define TR_MAX_INPUTS 16
 #define TR_MAX_OUTPUTS 16
 
@@ -35,6 +38,14 @@ struct tr_engine_conf {
     bool no_rtp_stats;      /* no RTP stream statistics */
     int drain_ms;                 /* offline end: how long outputs may take to empty */
     bool progress;                /* show progress on stderr (a terminal) */
+    /* Message routing (src/rules/rules.h), owned by the tr_config it came
+     * from; NULL: every message event to every output (the CLI's model). */
+    const struct tr_rules *rules;
+    /* control: section of the config file (NULL: none); used by src/control. */
+    const char *http_listen;      /* "127.0.0.1:8080" */
+    const char *http_token;       /* bearer token the HTTP API requires; NULL: none */
+    const char *config_path;      /* the config file loaded (-c); reload (SIGHUP, POST
+                                   * /reload) loads it again; NULL: reload only reopens files */
 };
 
 void tr_engine_conf_init(struct tr_engine_conf *conf);
@@ -63,6 +74,11 @@ struct tr_engine_stats {
     uint64_t hep_in;              /* messages from HEP inputs (valid; the inputs count the rest) */
     uint64_t hep_in_sip;          /* of those, SIP parsed for the JSON fields */
     uint64_t hep_in_other;        /* of those, not SIP (other types, or type 1 that is not SIP) */
+    uint64_t rules_dropped;       /* message events the rules sent nowhere (rules.h) */
+    uint64_t hepipe_lines;        /* log lines from HEPipe inputs sent on (HEP type 100) */
+    uint64_t reloads_ok;          /* config reloads applied (SIGHUP, POST /reload) */
+    uint64_t reloads_failed;      /* config reloads refused (the old config kept running) */
+    uint64_t filter_changes;      /* run-time BPF filter changes applied (PUT .../filter) */
 };
 
 struct tr_engine;
@@ -80,6 +96,20 @@ int tr_engine_run(struct tr_engine *e);
 void tr_engine_print_summary(struct tr_engine *e, FILE *f);
 
 void tr_engine_close(struct tr_engine *e); /* accepts NULL */
+
+/* The engine's rule state (per-rule counters for /metrics: tr_rules_foreach
+ * in rules.h), or NULL when conf->rules was NULL. Borrowed: lives as long as
+ * the engine. A new engine (reload) starts with fresh state. */
+const struct tr_rules_state *tr_engine_rules_state(const struct tr_engine *e);
+
+/* Loads conf->config_path again and swaps the new pipeline in between two
+ * batches (docs/api.md "Reload"): inputs whose identity is unchanged stay
+ * open (only their filter is set when it changed: the capture handle is
+ * never closed, so nothing is lost or seen twice), outputs whose config is
+ * unchanged stay open, new ones are opened beside the old before the swap,
+ * removed ones are drained briefly and closed after it. Returns TR_OK, or an
+ * error in err with the old pipeline untouched. Engine thread only. */
+int tr_engine_reload(struct tr_engine *e, struct tr_err *err);
 
 /* Async-signal-safe requests, set from signal handlers. */
 void tr_engine_request_stop(void);

@@ -89,4 +89,13 @@ extern const struct tr_carrier_ops tr_carrier_tcp;
 int tr_carrier_open(struct tr_carrier *c, const struct tr_endpoint *to,
                     const struct tr_carrier_conf *conf, struct tr_err *err);
 
+/* ------------------------------------------------------------ namespaces
+ * (netns.c) --netns SPEC: a PID (its /proc/PID/ns/net), a name made by `ip
+ * netns add` (/var/run/netns/NAME) or a path. enter switches the calling
+ * thread into it and returns the fd to come back with (-1 when spec is NULL
+ * or empty: nothing to do); leave returns and closes it. Needs CAP_SYS_ADMIN. */
+int tr_netns_path(const char *spec, char *buf, size_t cap);
+int tr_netns_enter(const char *spec, int *saved_fd, struct tr_err *err);
+void tr_netns_leave(int saved_fd);
+
 #endif

@@ -90,7 +90,7 @@ int tr_json_format_event(const struct tr_event *ev, bool with_payload, char *buf
      * JSON object under that name (docs/json.md). */
     static const char *const kind_names[] = {
         [TR_EV_SIP] = "sip", [TR_EV_RTCP] = "rtcp", [TR_EV_VQ] = "vq", [TR_EV_RTP_STATS] = "rtp_stats",
-        [TR_EV_HEP] = "hep",
+        [TR_EV_HEP] = "hep", [TR_EV_LOG] = "log",
     };
     const char *kind = ev->kind < TR_ARRAY_LEN(kind_names) ? kind_names[ev->kind] : "sip";
     TR_JSON_LIT(&b, "{");
@@ -159,6 +159,18 @@ int tr_json_format_event(const struct tr_event *ev, bool with_payload, char *buf
         TR_JSON_LIT(&b, ",\"reassembled\":true");
     if (ev->websocket)
         TR_JSON_LIT(&b, ",\"websocket\":true");
+    if (ev->n_tags) { /* set by rules (docs/rules.md); a later duplicate key wins in readers */
+        TR_JSON_KEY(&b, "tags");
+        TR_JSON_LIT(&b, "{");
+        for (unsigned i = 0; i < ev->n_tags; i++) {
+            if (i)
+                TR_JSON_LIT(&b, ",");
+            tr_json_str(&b, ev->tags[i].key.ptr, ev->tags[i].key.len);
+            TR_JSON_LIT(&b, ":");
+            tr_json_str(&b, ev->tags[i].value.ptr, ev->tags[i].value.len);
+        }
+        TR_JSON_LIT(&b, "}");
+    }
     if (with_payload) {
         TR_JSON_KEY(&b, "payload");
         tr_json_str(&b, ev->payload.ptr, ev->payload.len);

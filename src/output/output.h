@@ -25,6 +25,13 @@ enum tr_event_kind {
     TR_EV_PACKET,    /* a captured frame, decoded as far as it goes (packet outputs only):
                       * payload is the whole frame as captured; pkt->flags say whether it
                       * is an IP fragment (held) or completed a datagram (reassembled) */
+    TR_EV_LOG,       /* a log line from a HEPipe input (HEP type 100); payload is its text,
+                      * corr_id the line's correlation id, json {"data":"<text>"} */
+};
+
+/* A label a rule attached to a message (rules.h; JSON "tags", CSV "tags"). */
+struct tr_tag {
+    struct tr_str key, value;
 };
 
 struct tr_event {
@@ -43,6 +50,41 @@ struct tr_event {
      * or re-encodes with its own capture id/node/key with hep_restamp. */
     const struct tr_hep_fields *hep;
     struct tr_bytes hep_raw;
+    /* Tags set by the rules (rules.h) that routed the event; views valid
+     * during write(). n_tags 0 without rules. */
+    const struct tr_tag *tags;
+    unsigned n_tags;
+    int decode_rc; /* TR_EV_PACKET: tr_decode_packet's return for the frame */
+};
+
+/* The flow metadata output (flowmeta.c, docs/flowmeta.md). Strings are
+ * borrowed for the duration of open(). */
+struct tr_flowmeta_conf {
+    const char *listen;     /* "[ADDR:]PORT" TCP server for recollect clients; NULL: none */
+    const char *log_path;   /* text log written only while a client is connected; NULL: none */
+    const char *lines_path; /* every text line, always (a path or "-"); NULL: none */
+    const char *multicast;  /* "GROUP:PORT" UDP publication of the records; NULL: none */
+    unsigned mcast_ttl;     /* 0: 1 */
+    size_t client_buf;      /* bytes queued per client before it loses records; 0: 1 MiB */
+    unsigned max_clients;   /* 0: 1024 */
+    bool first_frag;        /* PCapper-exact: account a fragmented datagram at its first fragment */
+    bool mgen_dst;          /* also require PCapper's dstAddr/dstPort match for the MGEN flow id */
+    bool no_host;           /* no per-second CPU and memory records */
+};
+
+/* The mirror and dump outputs (mirror.c, pcapdump.c, docs/mirror.md).
+ * mirror target: "gre:..", "vxlan:..", "zmq:.." (tr_mirror_spec_parse);
+ * dump target: a directory. Strings are borrowed for the duration of open(). */
+struct tr_mirror_conf {
+    const char *dir;          /* direction: NULL/"none", "auto", "host_ADDR", "nic.IFACE" */
+    uint32_t slice;           /* bytes of each frame kept; 0: whole (a spec's slice= wins) */
+    double mbps;              /* rate limit in Mbit/s; 0: none (a spec's mbps= wins) */
+    const char *ifaces[16];   /* live interface of each input id (direction auto), or NULL */
+    const char *netns;        /* capture namespace: interfaces are looked up there */
+    uint32_t dump_interval_s; /* dump: new file every N seconds of packet time; 0: never */
+    uint64_t dump_size;       /* dump: new file past this many bytes; 0: no cap */
+    unsigned dump_files;      /* dump: keep at most this many files; 0: all */
+    bool dump_pcapng;         /* dump: pcapng instead of pcap */
 };
 
 struct tr_output_conf {
@@ -57,6 +99,10 @@ struct tr_output_conf {
     bool hep_restamp;      /* HEP-input events: our capture id/node/key, not the sender's */
     /* json */
     bool json_payload;
+    /* flowmeta */
+    struct tr_flowmeta_conf flowmeta;
+    /* mirror, dump */
+    struct tr_mirror_conf mirror;
 };
 
 struct tr_output_counters {
@@ -64,6 +110,13 @@ struct tr_output_counters {
     uint64_t written;      /* encoded and queued or written */
     uint64_t encode_errors; /* could not be encoded (e.g. larger than a HEP frame) */
     uint64_t write_errors;  /* file writes that failed */
+    /* packet outputs (mirror, dump): frames not sent, by reason; not "lost" */
+    uint64_t dropped_rate;      /* over the rate limit (--mbps) */
+    uint64_t dropped_direction; /* direction unknown (host/nic modes), as packet-agent */
+    uint64_t dropped_linktype;  /* not Ethernet: cannot be bridged (GRE/VXLAN) */
+    uint64_t sliced;            /* cut to the slice length */
+    uint64_t files;             /* dump: files opened */
+    uint64_t files_removed;     /* dump: old files removed past the cap */
 };
 
 struct tr_output;
@@ -96,6 +149,15 @@ struct tr_output {
 
 extern const struct tr_output_ops tr_output_hep;
 extern const struct tr_output_ops tr_output_json;
+extern const struct tr_output_ops tr_output_mirror; /* mirror.c: GRE, VXLAN, ZMQ */
+extern const struct tr_output_ops tr_output_dump;   /* pcapdump.c: rotating pcap/pcapng */
+extern const struct tr_output_ops tr_output_flowmeta; /* flowmeta.c, kind "flowmeta" */
+extern const struct tr_output_ops tr_output_csv;
+
+/* CSV output (csv.c, docs/csv.md): the header line (no newline) and one row
+ * for ev (no newline, NUL after). Returns the length or -TR_E_FULL. */
+extern const char tr_csv_header[];
+int tr_csv_format_event(const struct tr_event *ev, char *buf, size_t cap);
 
 /* Opens the output of conf->kind. On failure out is left closed. */
 int tr_output_open(struct tr_output *out, const struct tr_output_conf *conf, struct tr_err *err);
@@ -143,5 +205,95 @@ int tr_flowmeta_host_record(enum tr_flowmeta_host kind, uint64_t ts_ns, uint16_t
                             uint8_t *buf, size_t cap);
 int tr_flowmeta_host_line(enum tr_flowmeta_host kind, uint64_t ts_ns, uint16_t value, char *buf,
                           size_t cap);
+
+/* (flowmeta.c) The text line of one received 28-byte record, as PCapper's
+ * logpkt prints it (host records included). rec_len must be at least
+ * TR_FLOWMETA_REC_LEN; bytes after the record are ignored (later versions
+ * may append). Returns the length without the NUL, -TR_E_TRUNCATED or
+ * -TR_E_FULL. Used by `trawl recollect`. */
+int tr_flowmeta_record_line(const uint8_t *rec, size_t rec_len, char *buf, size_t cap);
+
+/* (flowmeta_select.c) PCapper's traffic selection modes as a BPF filter
+ * built from iface's MAC and addresses: "src" (ether src MAC), "dst" (not
+ * ether src MAC), "spoof" (src IP or any of its IPv6 addresses, and not
+ * ether src MAC). user_filter (NULL or empty: none) is and-ed on. Returns
+ * TR_OK, or -TR_E_USAGE / -TR_E_FULL with err set. */
+int tr_flowmeta_mode_filter(const char *mode, const char *iface, const char *user_filter,
+                            char *buf, size_t cap, struct tr_err *err);
+
+/* ======================================================= Mirror
+ * (mirror_fmt.c, mirror.c) Whole captured frames to a remote probe in GRE
+ * (RFC 2890 key, payload 0x6558), VXLAN (RFC 7348) or over ZMQ (a PUSH
+ * socket, one message per frame: the GRE header and the frame), with
+ * packet-agent's direction bits (docs/mirror.md). */
+
+enum tr_mirror_encap { TR_MIRROR_GRE = 1, TR_MIRROR_VXLAN, TR_MIRROR_ZMQ };
+
+#define TR_MIRROR_HDR_LEN 8 /* GRE with key, and VXLAN: both 8 bytes */
+
+struct tr_mirror_spec {
+    enum tr_mirror_encap encap;
+    char host[256];   /* address or name, no brackets */
+    uint16_t port;    /* vxlan: UDP port (4789); zmq: TCP port */
+    uint32_t key;     /* GRE key (28 bits) / VNI (24 bits); default 1 as packet-agent */
+    uint32_t slice;   /* valid with has_slice */
+    double mbps;      /* valid with has_mbps */
+    bool has_slice, has_mbps;
+};
+
+/* "gre:HOST[:KEY]", "vxlan:HOST[:PORT[:VNI]]", "zmq:tcp://HOST:PORT", IPv6
+ * HOST in brackets, then options ",slice=N,mbps=X,key=N" (vni= for key=). */
+int tr_mirror_spec_parse(const char *spec, struct tr_mirror_spec *out, struct tr_err *err);
+
+/* Writes the 8-byte header; dir 0 leaves key/VNI as configured, 1 (in) or
+ * 2 (out) goes into the high 4 bits. */
+size_t tr_mirror_gre_hdr(uint8_t out[TR_MIRROR_HDR_LEN], uint32_t key, int dir);
+size_t tr_mirror_vxlan_hdr(uint8_t out[TR_MIRROR_HDR_LEN], uint32_t vni, int dir);
+uint32_t tr_mirror_slice_len(uint32_t caplen, uint32_t slice); /* slice 0: whole */
+
+#define TR_MIRROR_DIR_NONCHECK 0
+#define TR_MIRROR_DIR_IN 1
+#define TR_MIRROR_DIR_OUT 2
+#define TR_MIRROR_DIR_UNKNOWN (-1)
+#define TR_MIRROR_MAX_IFACES 16
+#define TR_MIRROR_DIR_MAX_ADDRS 16
+
+enum tr_mirror_dir_mode { TR_MIRROR_DIR_NONE, TR_MIRROR_DIR_AUTO, TR_MIRROR_DIR_HOST };
+
+struct tr_mirror_dir {
+    enum tr_mirror_dir_mode mode;
+    struct tr_addr addrs[TR_MIRROR_DIR_MAX_ADDRS]; /* host_ADDR / nic.IFACE */
+    unsigned n_addrs;
+    uint8_t macs[TR_MIRROR_MAX_IFACES][6];         /* auto: each input's own MAC */
+    bool has_mac[TR_MIRROR_MAX_IFACES];
+};
+
+/* "none", "auto", "host_ADDR", "nic.IFACE" (its addresses, looked up now). */
+int tr_mirror_dir_parse(const char *s, struct tr_mirror_dir *d, struct tr_err *err);
+/* auto: learns the MAC of the interface input_id captures on; -1 if unknown. */
+int tr_mirror_dir_set_iface(struct tr_mirror_dir *d, unsigned input_id, const char *ifname);
+/* TR_MIRROR_DIR_*: auto by source MAC, host by addresses (src ours: out). */
+int tr_mirror_direction(const struct tr_mirror_dir *d, const struct tr_packet *pkt);
+/* The IPv4/IPv6 addresses of an interface (up to cap); -1 when none. */
+int tr_iface_addrs(const char *name, struct tr_addr *addrs, unsigned cap, unsigned *n_out);
+
+/* Token bucket in bytes on a caller-given clock (packet time). burst 0:
+ * 50 ms of the rate, at least one 64 KiB frame. */
+#define TR_TOKEN_BUCKET_MAX_BURST (16ull << 30)
+struct tr_token_bucket {
+    uint64_t rate_bps; /* bytes per second */
+    uint64_t burst;    /* bytes */
+    uint64_t tokens;   /* bytes x 1e9 */
+    uint64_t last_ns;
+    bool started;
+};
+void tr_token_bucket_init(struct tr_token_bucket *tb, double mbps, uint64_t burst_bytes);
+/* true (and the bytes taken) when the bucket holds them; false: drop. */
+bool tr_token_bucket_take(struct tr_token_bucket *tb, uint64_t now_ns, uint32_t bytes);
+
+/* ======================================================= Pcap dump
+ * (pcapdump.c) The file name of a dump started at ts_ns (UTC):
+ * "trawl-YYYYmmddTHHMMSS.uuuuuuZ.pcap" (".pcapng"). */
+int tr_dump_file_name(uint64_t ts_ns, bool pcapng, char *buf, size_t cap);
 
 #endif

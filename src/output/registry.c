@@ -4,6 +4,10 @@
 static const struct tr_output_ops *const output_kinds[] = {
     &tr_output_hep,
     &tr_output_json,
+    &tr_output_csv,
+    &tr_output_mirror,
+    &tr_output_dump,
+    &tr_output_flowmeta,
 };
 
 int tr_output_open(struct tr_output *out, const struct tr_output_conf *conf, struct tr_err *err)

@@ -981,7 +981,8 @@ static void ipv4_fragments_are_held_then_reassembled(void **state)
     ipv4_fragments(&a, &b, 0x4242);
     assert_int_equal(decode(&a, 1), TR_DECLINED);
     assert_true(pkt.flags & TR_PKT_FRAG_HELD);
-    assert_int_equal(pkt.sport, 0); /* not parsed before reassembly */
+    assert_int_equal(pkt.payload.len, 0); /* not parsed before reassembly ... */
+    assert_int_equal(pkt.sport, 5060);    /* ... but the first fragment's ports are read */
 
     assert_int_equal(decode(&b, 1), TR_OK);
     assert_true(pkt.flags & TR_PKT_REASSEMBLED);
@@ -1076,6 +1077,146 @@ static void ipv6_fragment_header_fragments_are_reassembled(void **state)
     assert_v6_addrs();
     assert_int_equal(counter("fragments"), 2);
     assert_errors(NULL, 0);
+}
+
+/* ------------------------------------------- ip_len and fragment flags
+ * (packet outputs: flow metadata lengths, PCapper's first-fragment mode) */
+
+static void ipv4_ip_len_is_the_total_length_not_the_frame(void **state)
+{
+    (void)state;
+    struct fb f = {.len = 0};
+    eth(&f, 0x0800);
+    size_t ip = ip4(&f, 17, 6, 1, 0); /* 4 bytes of options */
+    size_t u = udp(&f, 5060, 5062);
+    sip(&f);
+    udp_done(&f, u);
+    ip4_done(&f, ip);
+    fill(&f, 0, 12); /* Ethernet trailer after the datagram */
+    assert_int_equal(decode(&f, 1), TR_OK);
+    assert_int_equal(pkt.ip_len, 24 + 8 + SIP_LEN);
+    assert_int_equal(pkt.flags & (TR_PKT_FRAGMENT | TR_PKT_FIRST_FRAG | TR_PKT_FRAG_HELD |
+                                  TR_PKT_REASSEMBLED), 0);
+}
+
+static void ipv6_ip_len_is_40_plus_payload_length_with_extensions(void **state)
+{
+    (void)state;
+    struct fb f = {.len = 0};
+    eth(&f, 0x86dd);
+    size_t ip = ip6(&f, 0);
+    ip6_ext(&f, 17, 1); /* 16-byte hop-by-hop header */
+    size_t u = udp(&f, 5060, 5062);
+    sip(&f);
+    udp_done(&f, u);
+    ip6_done(&f, ip);
+    assert_int_equal(decode(&f, 1), TR_OK);
+    assert_int_equal(pkt.ip_len, 40 + 16 + 8 + SIP_LEN);
+}
+
+static void ip_len_is_set_for_protocols_without_a_decoder(void **state)
+{
+    (void)state;
+    struct fb f = {.len = 0};
+    eth(&f, 0x0800);
+    size_t ip = ip4(&f, 1, 5, 1, 0); /* ICMP */
+    fill(&f, 8, 16);
+    ip4_done(&f, ip);
+    assert_int_equal(decode(&f, 1), TR_DECLINED);
+    assert_int_equal(pkt.ip_proto, 1);
+    assert_int_equal(pkt.ip_len, 36);
+    assert_int_equal(pkt.src.family, TR_AF_INET);
+}
+
+static void ipv4_fragment_flags_and_ip_len_follow_reassembly(void **state)
+{
+    (void)state;
+    struct fb a = {.len = 0}, b = {.len = 0};
+    ipv4_fragments(&a, &b, 0x5151);
+    assert_int_equal(decode(&a, 1), TR_DECLINED);
+    assert_int_equal(pkt.flags & (TR_PKT_FRAGMENT | TR_PKT_FIRST_FRAG | TR_PKT_FRAG_HELD |
+                                  TR_PKT_REASSEMBLED),
+                     TR_PKT_FRAGMENT | TR_PKT_FIRST_FRAG | TR_PKT_FRAG_HELD);
+    assert_int_equal(pkt.ip_len, 20 + 24); /* this fragment's own total length */
+    assert_int_equal(pkt.dport, 5062);
+
+    assert_int_equal(decode(&b, 1), TR_OK);
+    assert_int_equal(pkt.flags & (TR_PKT_FRAGMENT | TR_PKT_FIRST_FRAG | TR_PKT_FRAG_HELD |
+                                  TR_PKT_REASSEMBLED),
+                     TR_PKT_FRAGMENT | TR_PKT_REASSEMBLED);
+    assert_int_equal(pkt.ip_len, 20 + 8 + SIP_LEN); /* the whole datagram */
+}
+
+static void first_fragment_arriving_last_is_first_and_reassembled(void **state)
+{
+    (void)state;
+    struct fb a = {.len = 0}, b = {.len = 0};
+    ipv4_fragments(&a, &b, 0x5252);
+    assert_int_equal(decode(&b, 1), TR_DECLINED);
+    assert_int_equal(pkt.flags & (TR_PKT_FRAGMENT | TR_PKT_FIRST_FRAG | TR_PKT_FRAG_HELD),
+                     TR_PKT_FRAGMENT | TR_PKT_FRAG_HELD);
+    assert_int_equal(pkt.ip_len, 20 + 8 + SIP_LEN - 24);
+    assert_int_equal(pkt.sport, 0); /* a later fragment has no ports */
+
+    assert_int_equal(decode(&a, 1), TR_OK);
+    assert_int_equal(pkt.flags & (TR_PKT_FRAGMENT | TR_PKT_FIRST_FRAG | TR_PKT_FRAG_HELD |
+                                  TR_PKT_REASSEMBLED),
+                     TR_PKT_FRAGMENT | TR_PKT_FIRST_FRAG | TR_PKT_REASSEMBLED);
+    assert_int_equal(pkt.ip_len, 20 + 8 + SIP_LEN);
+}
+
+static void fragment_flags_are_set_without_a_reassembly_table(void **state)
+{
+    (void)state;
+    ctx.defrag = NULL;
+    struct fb a = {.len = 0}, b = {.len = 0};
+    ipv4_fragments(&a, &b, 0x5353);
+    assert_int_equal(decode(&a, 1), TR_DECLINED);
+    assert_int_equal(pkt.flags & (TR_PKT_FRAGMENT | TR_PKT_FIRST_FRAG | TR_PKT_FRAG_HELD |
+                                  TR_PKT_REASSEMBLED),
+                     TR_PKT_FRAGMENT | TR_PKT_FIRST_FRAG);
+    assert_int_equal(pkt.ip_len, 44);
+    assert_int_equal(decode(&b, 1), TR_DECLINED);
+    assert_int_equal(pkt.flags & (TR_PKT_FRAGMENT | TR_PKT_FIRST_FRAG | TR_PKT_FRAG_HELD |
+                                  TR_PKT_REASSEMBLED),
+                     TR_PKT_FRAGMENT);
+}
+
+/* RFC 8200 4.5: the reassembled packet is the unfragmentable part (with
+ * its Next Header fixed up) followed by the fragmentable part; the
+ * Fragment header itself is gone, so it is not in the length. */
+static void ipv6_reassembled_ip_len_excludes_the_fragment_header(void **state)
+{
+    (void)state;
+    struct fb whole = {.len = 0};
+    size_t u = udp(&whole, 5060, 5062);
+    sip(&whole);
+    udp_done(&whole, u);
+
+    struct fb a = {.len = 0}, b = {.len = 0};
+    eth(&a, 0x86dd);
+    size_t ip = ip6(&a, 0);
+    ip6_ext(&a, 44, 0); /* 8-byte hop-by-hop: unfragmentable */
+    ip6_frag(&a, 17, 0, true, 0xfeed0002u);
+    put(&a, whole.b, 32);
+    ip6_done(&a, ip);
+
+    eth(&b, 0x86dd);
+    ip = ip6(&b, 0);
+    ip6_ext(&b, 44, 0);
+    ip6_frag(&b, 17, 32, false, 0xfeed0002u);
+    put(&b, whole.b + 32, whole.len - 32);
+    ip6_done(&b, ip);
+
+    assert_int_equal(decode(&a, 1), TR_DECLINED);
+    assert_int_equal(pkt.flags & (TR_PKT_FRAGMENT | TR_PKT_FIRST_FRAG | TR_PKT_FRAG_HELD),
+                     TR_PKT_FRAGMENT | TR_PKT_FIRST_FRAG | TR_PKT_FRAG_HELD);
+    assert_int_equal(pkt.ip_len, 40 + 8 + 8 + 32); /* as on the wire */
+    assert_int_equal(pkt.sport, 5060);
+    assert_int_equal(decode(&b, 1), TR_OK);
+    assert_true(pkt.flags & TR_PKT_REASSEMBLED);
+    assert_false(pkt.flags & TR_PKT_FIRST_FRAG);
+    assert_int_equal(pkt.ip_len, 40 + 8 + 8 + SIP_LEN);
 }
 
 static void fragment_header_inside_reassembled_datagram_is_malformed(void **state)
@@ -1538,6 +1679,13 @@ int main(void)
         T(fragments_without_reassembly_are_counted_and_declined),
         T(truncated_ipv4_fragment_is_an_error),
         T(ipv6_fragment_header_fragments_are_reassembled),
+        T(ipv4_ip_len_is_the_total_length_not_the_frame),
+        T(ipv6_ip_len_is_40_plus_payload_length_with_extensions),
+        T(ip_len_is_set_for_protocols_without_a_decoder),
+        T(ipv4_fragment_flags_and_ip_len_follow_reassembly),
+        T(first_fragment_arriving_last_is_first_and_reassembled),
+        T(fragment_flags_are_set_without_a_reassembly_table),
+        T(ipv6_reassembled_ip_len_excludes_the_fragment_header),
         T(fragment_header_inside_reassembled_datagram_is_malformed),
         T(udp_length_below_eight_is_malformed),
         T(udp_length_below_ip_payload_trims_payload),
