@@ -9,7 +9,7 @@
  * Columns are fixed (a column is empty when the event has no such value),
  * so a row always has as many fields as the header.
  */
-#include "output.h"
+#include "lines.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -93,30 +93,6 @@ static void field_u64(struct csv_buf *b, uint64_t v, bool present)
     put(b, n, (size_t)w);
 }
 
-static const char *kind_name(enum tr_event_kind k)
-{
-    switch (k) {
-    case TR_EV_SIP: return "sip";
-    case TR_EV_RTCP: return "rtcp";
-    case TR_EV_VQ: return "vq";
-    case TR_EV_RTP_STATS: return "rtp_stats";
-    case TR_EV_HEP: return "hep";
-    case TR_EV_LOG: return "log";
-    case TR_EV_PACKET: return "packet";
-    }
-    return "?";
-}
-
-static const char *transport_name(uint8_t proto)
-{
-    switch (proto) {
-    case 6: return "tcp";
-    case 17: return "udp";
-    case 132: return "sctp";
-    default: return "ip";
-    }
-}
-
 /* ISO 8601 UTC with microseconds, as the JSON output's "ts". */
 static void field_time(struct csv_buf *b, uint64_t ts_ns)
 {
@@ -138,9 +114,9 @@ int tr_csv_format_event(const struct tr_event *ev, char *buf, size_t cap)
 
     field_time(&b, pkt->ts_ns);
     field_u64(&b, pkt->ts_ns / 1000u, true);
-    field_cstr(&b, kind_name(ev->kind));
+    field_cstr(&b, tr_event_kind_name(ev->kind));
     field_u64(&b, pkt->src.family, true);
-    field_cstr(&b, transport_name(pkt->ip_proto));
+    field_cstr(&b, tr_transport_name(pkt->ip_proto));
     field_cstr(&b, tr_addr_format(&pkt->src, a, sizeof(a)));
     field_u64(&b, pkt->sport, true);
     field_cstr(&b, tr_addr_format(&pkt->dst, a, sizeof(a)));
@@ -190,96 +166,33 @@ int tr_csv_format_event(const struct tr_event *ev, char *buf, size_t cap)
     return (int)b.len;
 }
 
-struct csv_priv {
-    FILE *f;
-    bool own;
-    char *line;
+static int csv_line(const struct tr_event *ev, const struct tr_output_conf *conf, char *buf,
+                    size_t cap)
+{
+    (void)conf;
+    return tr_csv_format_event(ev, buf, cap);
+}
+
+static const struct tr_line_format csv_lines = {
+    .kind = "csv",
+    .header = tr_csv_header,
+    .eol = "\r\n", /* RFC 4180 2.1 */
+    .max_line = CSV_LINE_MAX,
+    .format = csv_line,
 };
 
 static int csv_open(struct tr_output *out, const struct tr_output_conf *conf, struct tr_err *err)
 {
-    struct csv_priv *p = calloc(1, sizeof(*p));
-    if (!p || !(p->line = malloc(CSV_LINE_MAX + 3))) {
-        free(p);
-        return tr_err_set(err, -TR_E_NOMEM, "out of memory");
-    }
-    if (strcmp(conf->target, "-") == 0) {
-        p->f = stdout;
-    } else {
-        p->f = fopen(conf->target, "we");
-        p->own = true;
-        if (!p->f) {
-            int e = errno;
-            free(p->line);
-            free(p);
-            return tr_err_set(err, -TR_E_IO, "csv %s: %s", conf->target, strerror(e));
-        }
-    }
-    setvbuf(p->f, NULL, _IOFBF, 0); /* flush() runs once per batch */
-    fputs(tr_csv_header, p->f);
-    fputs("\r\n", p->f);
-    out->priv = p;
-    snprintf(out->name, sizeof(out->name), "csv %s", conf->target);
-    return TR_OK;
-}
-
-static void csv_write(struct tr_output *out, const struct tr_event *ev)
-{
-    struct csv_priv *p = out->priv;
-    out->c.events++;
-    int n = tr_csv_format_event(ev, p->line, CSV_LINE_MAX + 1);
-    if (n < 0) {
-        out->c.encode_errors++;
-        return;
-    }
-    p->line[n] = '\r';
-    p->line[n + 1] = '\n';
-    if (fwrite(p->line, 1, (size_t)n + 2, p->f) != (size_t)n + 2)
-        out->c.write_errors++;
-    else
-        out->c.written++;
-}
-
-static void csv_flush(struct tr_output *out)
-{
-    struct csv_priv *p = out->priv;
-    if (fflush(p->f) != 0)
-        out->c.write_errors++;
-}
-
-static void csv_tick(struct tr_output *out, uint64_t now)
-{
-    (void)out;
-    (void)now;
-}
-
-static int csv_drain(struct tr_output *out, uint64_t deadline)
-{
-    (void)deadline;
-    csv_flush(out);
-    return TR_OK;
-}
-
-static void csv_close(struct tr_output *out)
-{
-    struct csv_priv *p = out->priv;
-    if (!p)
-        return;
-    if (fflush(p->f) != 0)
-        out->c.write_errors++;
-    if (p->own && fclose(p->f) != 0)
-        out->c.write_errors++;
-    free(p->line);
-    free(p);
-    out->priv = NULL;
+    return tr_lines_open(out, conf, &csv_lines, err);
 }
 
 const struct tr_output_ops tr_output_csv = {
     .kind = "csv",
     .open = csv_open,
-    .write = csv_write,
-    .flush = csv_flush,
-    .tick = csv_tick,
-    .drain = csv_drain,
-    .close = csv_close,
+    .write = tr_lines_write,
+    .flush = tr_lines_flush,
+    .tick = tr_lines_tick,
+    .drain = tr_lines_drain,
+    .close = tr_lines_close,
+    .reopen = tr_lines_reopen,
 };

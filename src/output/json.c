@@ -6,7 +6,7 @@
  * written as \u00XX (the byte's value), so every line is valid JSON. The
  * writer and its escaping are core's (core.h, "JSON writer").
  */
-#include "output.h"
+#include "lines.h"
 
 #include "../decode/decode.h"
 
@@ -69,16 +69,6 @@ static void key_tunnels(struct tr_json_buf *b, const struct tr_packet *pkt)
     TR_JSON_LIT(b, "]");
 }
 
-static const char *transport_name(uint8_t proto)
-{
-    switch (proto) {
-    case 6: return "tcp";
-    case 17: return "udp";
-    case 132: return "sctp";
-    default: return "ip";
-    }
-}
-
 int tr_json_format_event(const struct tr_event *ev, bool with_payload, char *buf, size_t cap)
 {
     struct tr_json_buf b;
@@ -88,11 +78,7 @@ int tr_json_format_event(const struct tr_event *ev, bool with_payload, char *buf
 
     /* Events other than SIP say what they are first, and carry their own
      * JSON object under that name (docs/json.md). */
-    static const char *const kind_names[] = {
-        [TR_EV_SIP] = "sip", [TR_EV_RTCP] = "rtcp", [TR_EV_VQ] = "vq", [TR_EV_RTP_STATS] = "rtp_stats",
-        [TR_EV_HEP] = "hep", [TR_EV_LOG] = "log",
-    };
-    const char *kind = ev->kind < TR_ARRAY_LEN(kind_names) ? kind_names[ev->kind] : "sip";
+    const char *kind = tr_event_kind_name(ev->kind);
     TR_JSON_LIT(&b, "{");
     if (ev->kind != TR_EV_SIP) {
         TR_JSON_KEY(&b, "type");
@@ -105,7 +91,7 @@ int tr_json_format_event(const struct tr_event *ev, bool with_payload, char *buf
     TR_JSON_KEY(&b, "family");
     tr_json_u64(&b, pkt->src.family);
     TR_JSON_KEY(&b, "transport");
-    const char *transport = transport_name(pkt->ip_proto);
+    const char *transport = tr_transport_name(pkt->ip_proto);
     tr_json_str(&b, transport, strlen(transport));
     key_addr(&b, "src", 3, &pkt->src);
     TR_JSON_KEY(&b, "sport");
@@ -179,100 +165,31 @@ int tr_json_format_event(const struct tr_event *ev, bool with_payload, char *buf
     return tr_json_finish(&b);
 }
 
-struct json_priv {
-    FILE *f;
-    bool own;
-    bool payload;
-    char *line;
+static int json_line(const struct tr_event *ev, const struct tr_output_conf *conf, char *buf,
+                     size_t cap)
+{
+    return tr_json_format_event(ev, conf->json_payload, buf, cap);
+}
+
+static const struct tr_line_format json_lines = {
+    .kind = "json",
+    .eol = "\n",
+    .max_line = JSON_LINE_MAX,
+    .format = json_line,
 };
 
 static int json_open(struct tr_output *out, const struct tr_output_conf *conf, struct tr_err *err)
 {
-    struct json_priv *p = calloc(1, sizeof(*p));
-    if (!p)
-        return tr_err_set(err, -TR_E_NOMEM, "out of memory");
-    p->payload = conf->json_payload;
-    p->line = malloc(JSON_LINE_MAX + 1);
-    if (!p->line) {
-        free(p);
-        return tr_err_set(err, -TR_E_NOMEM, "out of memory");
-    }
-    if (strcmp(conf->target, "-") == 0) {
-        p->f = stdout;
-    } else {
-        p->f = fopen(conf->target, "we");
-        p->own = true;
-        if (!p->f) {
-            int e = errno;
-            free(p->line);
-            free(p);
-            return tr_err_set(err, -TR_E_IO, "--json %s: %s", conf->target, strerror(e));
-        }
-    }
-    /* Fully buffered even on a terminal: flush() runs once per batch. */
-    setvbuf(p->f, NULL, _IOFBF, 0);
-    out->priv = p;
-    snprintf(out->name, sizeof(out->name), "json %s", conf->target);
-    return TR_OK;
-}
-
-static void json_write(struct tr_output *out, const struct tr_event *ev)
-{
-    struct json_priv *p = out->priv;
-    out->c.events++;
-    /* + 1: the NUL tr_json_format_event ends with, replaced by the newline */
-    int n = tr_json_format_event(ev, p->payload, p->line, JSON_LINE_MAX + 1);
-    if (n < 0) {
-        out->c.encode_errors++;
-        return;
-    }
-    p->line[n] = '\n';
-    if (fwrite(p->line, 1, (size_t)n + 1, p->f) != (size_t)n + 1)
-        out->c.write_errors++;
-    else
-        out->c.written++;
-}
-
-static void json_flush(struct tr_output *out)
-{
-    struct json_priv *p = out->priv;
-    if (fflush(p->f) != 0)
-        out->c.write_errors++;
-}
-
-static void json_tick(struct tr_output *out, uint64_t now)
-{
-    (void)out;
-    (void)now;
-}
-
-static int json_drain(struct tr_output *out, uint64_t deadline)
-{
-    (void)deadline;
-    json_flush(out);
-    return TR_OK;
-}
-
-static void json_close(struct tr_output *out)
-{
-    struct json_priv *p = out->priv;
-    if (!p)
-        return;
-    if (fflush(p->f) != 0)
-        out->c.write_errors++;
-    if (p->own && fclose(p->f) != 0)
-        out->c.write_errors++;
-    free(p->line);
-    free(p);
-    out->priv = NULL;
+    return tr_lines_open(out, conf, &json_lines, err);
 }
 
 const struct tr_output_ops tr_output_json = {
     .kind = "json",
     .open = json_open,
-    .write = json_write,
-    .flush = json_flush,
-    .tick = json_tick,
-    .drain = json_drain,
-    .close = json_close,
+    .write = tr_lines_write,
+    .flush = tr_lines_flush,
+    .tick = tr_lines_tick,
+    .drain = tr_lines_drain,
+    .close = tr_lines_close,
+    .reopen = tr_lines_reopen,
 };

@@ -159,6 +159,11 @@ extern const struct tr_output_ops tr_output_csv;
 extern const char tr_csv_header[];
 int tr_csv_format_event(const struct tr_event *ev, char *buf, size_t cap);
 
+/* (event.c) The names every text output and the rules use: "sip", "rtcp",
+ * "vq", "rtp_stats", "hep", "log", "packet"; "tcp", "udp", "sctp", else "ip". */
+const char *tr_event_kind_name(enum tr_event_kind k);
+const char *tr_transport_name(uint8_t ip_proto);
+
 /* Opens the output of conf->kind. On failure out is left closed. */
 int tr_output_open(struct tr_output *out, const struct tr_output_conf *conf, struct tr_err *err);
 void tr_output_close(struct tr_output *out); /* accepts a closed output */

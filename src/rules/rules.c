@@ -492,30 +492,6 @@ static void lua_instr_hook(lua_State *L, lua_Debug *ar)
     luaL_error(L, "instruction limit reached");
 }
 
-static const char *kind_name(enum tr_event_kind k)
-{
-    switch (k) {
-    case TR_EV_SIP: return "sip";
-    case TR_EV_RTCP: return "rtcp";
-    case TR_EV_VQ: return "vq";
-    case TR_EV_RTP_STATS: return "rtp_stats";
-    case TR_EV_HEP: return "hep";
-    case TR_EV_PACKET: return "packet";
-    case TR_EV_LOG: return "log";
-    }
-    return "?";
-}
-
-static const char *transport_name(uint8_t p)
-{
-    switch (p) {
-    case 6: return "tcp";
-    case 17: return "udp";
-    case 132: return "sctp";
-    default: return "ip";
-    }
-}
-
 static void push_str(lua_State *L, struct tr_str s)
 {
     if (s.ptr)
@@ -567,7 +543,7 @@ static int lua_msg_index(lua_State *L)
     }
     char buf[TR_ADDR_STRLEN];
     if (strcmp(k, "kind") == 0) {
-        lua_pushstring(L, kind_name(ev->kind));
+        lua_pushstring(L, tr_event_kind_name(ev->kind));
     } else if (strcmp(k, "header") == 0) {
         lua_pushcfunction(L, lua_msg_header);
     } else if (strcmp(k, "payload") == 0) {
@@ -596,7 +572,7 @@ static int lua_msg_index(lua_State *L)
     } else if (strcmp(k, "dport") == 0) {
         lua_pushinteger(L, pkt->dport);
     } else if (strcmp(k, "transport") == 0) {
-        lua_pushstring(L, transport_name(pkt->ip_proto));
+        lua_pushstring(L, tr_transport_name(pkt->ip_proto));
     } else if (strcmp(k, "family") == 0) {
         lua_pushinteger(L, pkt->src.family);
     } else if (strcmp(k, "ts") == 0) {
@@ -1168,7 +1144,7 @@ static void log_match(const struct tr_rule *rule, struct rule_state *st, const s
     else if (sip)
         snprintf(what, sizeof(what), "%u", sip->status);
     else
-        snprintf(what, sizeof(what), "%s", kind_name(ev->kind));
+        snprintf(what, sizeof(what), "%s", tr_event_kind_name(ev->kind));
     struct tr_str cid = sip ? sip->call_id : ev->corr_id;
     tr_log(TR_LOG_INFO, "rule %s: %s %s:%u -> %s:%u len %zu call-id %.*s", rule->name, what, src,
            sport, dst, dport, ev->payload.len, (int)(cid.len > 128 ? 128 : cid.len),

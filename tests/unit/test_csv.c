@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -189,6 +190,63 @@ static void too_small_buffer_is_full_not_overrun(void **state)
         assert_int_equal(buf[i], 'Z');
 }
 
+/* The file side (src/output/lines.c): a file is appended to, the header
+ * goes only on top of a new or empty file, and SIGHUP's reopen starts a new
+ * file (with its header) once log rotation moved the old one away. */
+static size_t count_lines(const char *path, const char *part)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[8192];
+    size_t n = 0;
+    while (fgets(line, sizeof(line), f))
+        n += strstr(line, part) != NULL;
+    fclose(f);
+    return n;
+}
+
+static void file_is_appended_and_reopened_after_rotation(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/trawl-csv-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256], moved[256];
+    snprintf(path, sizeof(path), "%s/m.csv", dir);
+    snprintf(moved, sizeof(moved), "%s/m.csv.1", dir);
+    const char *hdr = tr_csv_header;
+
+    struct tr_packet p = pkt();
+    const char *json = "{}";
+    struct tr_event ev = { .kind = TR_EV_RTCP, .pkt = &p,
+                           .payload = { (const uint8_t *)json, 2 } };
+    struct tr_output_conf conf = { .kind = "csv", .target = path };
+    struct tr_output out;
+    struct tr_err err;
+    for (int run = 0; run < 2; run++) { /* a restart appends, one header */
+        assert_int_equal(tr_output_open(&out, &conf, &err), TR_OK);
+        out.ops->write(&out, &ev);
+        out.ops->flush(&out);
+        tr_output_close(&out);
+    }
+    assert_int_equal(count_lines(path, hdr), 1);
+    assert_int_equal(count_lines(path, ",rtcp,"), 2);
+
+    assert_int_equal(tr_output_open(&out, &conf, &err), TR_OK);
+    assert_int_equal(rename(path, moved), 0); /* logrotate */
+    out.ops->write(&out, &ev); /* still into the moved file */
+    assert_non_null(out.ops->reopen);
+    out.ops->reopen(&out);
+    out.ops->write(&out, &ev);
+    tr_output_close(&out);
+    assert_int_equal(out.c.write_errors, 0);
+    assert_int_equal(count_lines(moved, ",rtcp,"), 3);
+    assert_int_equal(count_lines(path, hdr), 1);
+    assert_int_equal(count_lines(path, ",rtcp,"), 1);
+    unlink(path);
+    unlink(moved);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -197,6 +255,7 @@ int main(void)
         cmocka_unit_test(other_events_name_their_type_and_correlation),
         cmocka_unit_test(control_bytes_are_quoted),
         cmocka_unit_test(too_small_buffer_is_full_not_overrun),
+        cmocka_unit_test(file_is_appended_and_reopened_after_rotation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
