@@ -8,6 +8,10 @@
 # The caller sets name (for messages), top, kit (a built copy of ../shared/bench), runs, pin,
 # keep, drain, extra (array of trawl arguments) and timebin, then calls
 #   pair_compare BASE_LABEL BASE_PCAP OTHER_LABEL OTHER_PCAP TARGET
+# Both sides run `trawl -q -r PCAP --hep udp:127.0.0.1:PORT EXTRA...`, unless the caller defines
+#   pair_args SIDE PCAP PORT SCRATCH
+# which sets the array `args` to the side's trawl arguments instead (SCRATCH: a path prefix in
+# the run's temporary directory, e.g. for a config file). The pcaps may be the same file.
 # Exit 1 when a run lost messages or trawl failed; nothing is asserted about time.
 
 die() { echo "$name: $*" >&2; exit 1; }
@@ -61,7 +65,7 @@ kv() { local v; v=$(sed -n "s/.* $2=\([^ ]*\).*/\1/p" "$1" | tail -n1); echo "${
 
 # run_one BASE_LABEL|OTHER_LABEL RUN: one sink + one trawl; appends a row to $tmp/rows
 run_one() {
-  local side=$1 i=$2 tag="$1.$2" pcap port rc=0 t0 t1 waited=0 rss wall s
+  local side=$1 i=$2 tag="$1.$2" pcap port rc=0 t0 t1 waited=0 rss wall s args
   pcap=$base; [ "$side" = "$other_label" ] && pcap=$other
   "${sink_pin[@]}" "$kit/hep_sink" -u 0 -P "$tmp/port.$tag" -n "$expected" -s \
     >"$tmp/sink.$tag" 2>"$tmp/sink_err.$tag" &
@@ -69,9 +73,11 @@ run_one() {
   for _ in $(seq 200); do [ -s "$tmp/port.$tag" ] && break; sleep 0.01; done
   [ -s "$tmp/port.$tag" ] || die "hep_sink did not start: $(cat "$tmp/sink_err.$tag")"
   port=$(cat "$tmp/port.$tag")
+  args=(-r "$pcap" --hep "udp:127.0.0.1:$port" "${extra[@]}")
+  if declare -F pair_args >/dev/null; then pair_args "$side" "$pcap" "$port" "$tmp/$tag"; fi
   t0=$(date +%s%N)
-  "${send_pin[@]}" "$timebin" -v -o "$tmp/time.$tag" "$trawl" -q -r "$pcap" \
-    --hep "udp:127.0.0.1:$port" "${extra[@]}" >"$tmp/trawl.$tag" 2>&1 || rc=$?
+  "${send_pin[@]}" "$timebin" -v -o "$tmp/time.$tag" "$trawl" -q "${args[@]}" \
+    >"$tmp/trawl.$tag" 2>&1 || rc=$?
   t1=$(date +%s%N)
   while kill -0 "$sink_pid" 2>/dev/null && [ "$waited" -lt $((drain * 20)) ]; do
     sleep 0.05; waited=$((waited + 1))

@@ -12,8 +12,8 @@
 # block is scanned), User-Agent regexes, source/destination CIDRs (IPv4 and IPv6), port ranges,
 # status classes, sizes - two of them tag and continue, then a last rule sends everything to
 # HEP, so the sink must still receive every message. msgs/s = valid HEP messages at the sink /
-# trawl's wall time. Printed: every run, the medians and the rules20/none throughput ratio
-# (target >= 0.80). Exit 1 when a run lost messages or trawl failed; nothing is asserted about
+# trawl's wall time. Printed (bench/pair_lib.sh): every run, the medians and the rules20/none
+# throughput ratio (target >= 0.80). Exit 1 when a run lost messages or trawl failed; nothing is asserted about
 # time. TRAWL=path uses that binary instead of building build-bench (Release).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,7 +31,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 name=$(basename "$0")
-die() { echo "$name: $*" >&2; exit 1; }
+# shellcheck source-path=SCRIPTDIR source=pair_lib.sh
+. "$here/pair_lib.sh"
 timebin=$(type -P time || true)
 [ -n "$timebin" ] || die "GNU time not found (apt-get install time)"
 
@@ -44,27 +45,6 @@ if [ ! -x "$kit/hep_sink" ] || [ "$shared/bench/hep_sink.c" -nt "$kit/hep_sink" 
 fi
 pcap="$work/sip$calls.pcap"
 [ -s "$pcap" ] || "$kit/gen_sip_pcap.sh" -n "$calls" -o "$pcap"
-expected=$("$kit/pcap_floor" -c "$pcap")
-
-if [ -n "${TRAWL:-}" ]; then
-  trawl=$TRAWL
-else
-  cmake -S "$top" -B "$top/build-bench" -DCMAKE_BUILD_TYPE=Release -DTRAWL_TESTS=OFF >/dev/null
-  cmake --build "$top/build-bench" -j2 --target trawl >/dev/null
-  trawl="$top/build-bench/trawl"
-fi
-[ -x "$trawl" ] || die "trawl binary $trawl missing"
-
-send_pin=() sink_pin=()
-if [ -n "$pin" ]; then send_pin=(taskset -c "${pin%%:*}"); sink_pin=(taskset -c "${pin#*:}"); fi
-tmp=$(mktemp -d -t "$name.XXXXXX")
-sink_pid=
-cleanup() {
-  if [ -n "$sink_pid" ]; then kill "$sink_pid" 2>/dev/null || true; wait "$sink_pid" 2>/dev/null || true; fi
-  if [ "$keep" = 1 ]; then echo "$name: logs and configs kept in $tmp" >&2; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 # config SIDE PORT: the YAML for one run
 config() {
@@ -101,70 +81,11 @@ rules:
 EOF
 }
 
-kv() { local v; v=$(sed -n "s/.* $2=\([^ ]*\).*/\1/p" "$1" | tail -n1); echo "${v:-0}"; }
-
-run_one() {
-  local side=$1 i=$2 tag="$1.$2" port rc=0 t0 t1 waited=0 rss wall s
-  "${sink_pin[@]}" "$kit/hep_sink" -u 0 -P "$tmp/port.$tag" -n "$expected" -s \
-    >"$tmp/sink.$tag" 2>"$tmp/sink_err.$tag" &
-  sink_pid=$!
-  for _ in $(seq 200); do [ -s "$tmp/port.$tag" ] && break; sleep 0.01; done
-  [ -s "$tmp/port.$tag" ] || die "hep_sink did not start: $(cat "$tmp/sink_err.$tag")"
-  port=$(cat "$tmp/port.$tag")
-  config "$side" "$port" >"$tmp/$tag.yaml"
-  "$trawl" -c "$tmp/$tag.yaml" --check-config >/dev/null || die "config for $side refused"
-  t0=$(date +%s%N)
-  "${send_pin[@]}" "$timebin" -v -o "$tmp/time.$tag" "$trawl" -q -c "$tmp/$tag.yaml" \
-    >"$tmp/trawl.$tag" 2>&1 || rc=$?
-  t1=$(date +%s%N)
-  while kill -0 "$sink_pid" 2>/dev/null && [ "$waited" -lt $((drain * 20)) ]; do
-    sleep 0.05; waited=$((waited + 1))
-  done
-  kill -TERM "$sink_pid" 2>/dev/null || true
-  wait "$sink_pid" 2>/dev/null || true
-  sink_pid=
-  s="$tmp/sink.$tag"
-  rss=$(sed -n 's/.*Maximum resident set size (kbytes): *\([0-9]*\).*/\1/p' "$tmp/time.$tag")
-  wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", (b-a)/1e9}')
-  echo "$i $side $wall $(kv "$s" received) $(kv "$s" valid) $(kv "$s" invalid) ${rss:-0} $rc" >>"$tmp/rows"
-  if [ "$rc" != 0 ]; then echo "$name: trawl ($side, run $i) exited $rc:" >&2; tail -n 5 "$tmp/trawl.$tag" >&2; fi
+# pair_args SIDE PCAP PORT SCRATCH (pair_lib.sh): each side reads its own config.
+pair_args() {
+  config "$1" "$3" >"$4.yaml"
+  "$trawl" -c "$4.yaml" --check-config >/dev/null || die "config for $1 refused"
+  args=(-c "$4.yaml")
 }
-
-echo "trawl: $("$trawl" --version 2>&1 | head -n1); $(nproc) cores${pin:+; pinned $pin}"
-echo "pcap: $pcap ($expected SIP messages); HEP/UDP to hep_sink (strict); $runs runs each, alternating none/rules20"
-: >"$tmp/rows"
-for i in $(seq "$runs"); do
-  for side in none rules20; do run_one "$side" "$i"; done
-done
-
-awk -v expected="$expected" -v target=0.80 '
-function median(arr, n,   i, j, t) {
-  for (i = 2; i <= n; i++) { t = arr[i]; for (j = i - 1; j >= 1 && arr[j] > t; j--) arr[j+1] = arr[j]; arr[j+1] = t }
-  return n % 2 ? arr[(n+1)/2] : (arr[n/2] + arr[n/2+1]) / 2
-}
-{
-  run=$1; side=$2; wall=$3; recv=$4; valid=$5; inval=$6; rss=$7; rc=$8
-  rate = wall > 0 ? valid / wall : 0
-  rows[++nr] = sprintf("%-4s %-8s %8.3f %9d %9d %8d %10.0f %9d %4s%s", run, side, wall, recv, valid,
-                       inval, rate, rss, rc, valid < expected ? "  LOSS" : "")
-  k = ++n[side]; W[side, k] = wall; V[side, k] = rate
-  if (rss > peak[side]) peak[side] = rss
-  if (rc != 0 || valid < expected) bad[side]++
-}
-END {
-  printf "%-4s %-8s %8s %9s %9s %8s %10s %9s %4s\n", "run", "rules", "wall_s", "recv", "valid", "invalid", "msgs/s", "rss_kB", "rc"
-  for (i = 1; i <= nr; i++) print rows[i]
-  printf "\n%-8s %9s %11s %12s\n", "median", "wall_s", "msgs/s", "peak_rss_kB"
-  order[1] = "none"; order[2] = "rules20"
-  for (o = 1; o <= 2; o++) {
-    s = order[o]
-    for (k = 1; k <= n[s]; k++) { w[k] = W[s, k]; v[k] = V[s, k] }
-    mw[s] = median(w, n[s]); mv[s] = median(v, n[s])
-    printf "%-8s %9.3f %11.0f %12d%s\n", s, mw[s], mv[s], peak[s], bad[s] ? "  (" bad[s] " bad run(s))" : ""
-  }
-  if (mv["none"] > 0) {
-    ratio = mv["rules20"] / mv["none"]
-    printf "ratio rules20/none throughput (medians): %.2f   target >= %.2f: %s\n", ratio, target, ((ratio >= target) ? "met" : "NOT met")
-  }
-  exit (bad["none"] + bad["rules20"]) ? 1 : 0
-}' "$tmp/rows"
+extra=()
+pair_compare none "$pcap" rules20 "$pcap" 0.80

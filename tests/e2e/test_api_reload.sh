@@ -46,21 +46,10 @@ netns_cleanup() {
 # shellcheck disable=SC2154  # rc is set inside the trap
 trap 'rc=$?; netns_cleanup; (exit $rc); e2e_on_exit' EXIT
 if ! ip netns add "$NS_CAP" || ! ip netns add "$NS_PEER"; then e2e_skip "cannot create network namespaces"; fi
-ip link add "$VCAP" netns "$NS_CAP" type veth peer name "$VPEER" netns "$NS_PEER" ||
+# shellcheck source-path=SCRIPTDIR source=veth.sh
+. "$E2E_LIB_DIR/veth.sh"
+veth_link "$NS_CAP" "$VCAP" 10.204.0.1 "$NS_PEER" "$VPEER" 10.204.0.2 ||
   e2e_die "cannot create the veth pair"
-for ns in "$NS_CAP" "$NS_PEER"; do
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-  ip -n "$ns" link set lo up
-done
-ip -n "$NS_CAP" addr add 10.204.0.1/24 dev "$VCAP"
-ip -n "$NS_PEER" addr add 10.204.0.2/24 dev "$VPEER"
-ip -n "$NS_CAP" link set "$VCAP" up
-ip -n "$NS_PEER" link set "$VPEER" up
-# static neighbours: no ARP, so the link carries only the test's traffic
-mac_cap=$(ip -n "$NS_CAP" -br link show "$VCAP" | awk '{print $3}')
-mac_peer=$(ip -n "$NS_PEER" -br link show "$VPEER" | awk '{print $3}')
-ip -n "$NS_CAP" neigh replace 10.204.0.2 lladdr "$mac_peer" dev "$VCAP" nud permanent
-ip -n "$NS_PEER" neigh replace 10.204.0.1 lladdr "$mac_cap" dev "$VPEER" nud permanent
 IN_CAP=(ip netns exec "$NS_CAP")
 IN_PEER=(ip netns exec "$NS_PEER")
 

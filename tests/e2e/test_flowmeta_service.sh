@@ -51,21 +51,11 @@ secs() { awk -v n="$1" -v m="$mult" 'BEGIN { printf "%g\n", n * m }'; }
 stop() { kill -TERM "$1" 2>/dev/null; wait "$1"; }
 
 ip netns add "$ns_cap" && ip netns add "$ns_peer" || { echo "skip: cannot create namespaces"; exit 77; }
-ip link add "$if_cap" netns "$ns_cap" type veth peer name "$if_peer" netns "$ns_peer"
-for ns in "$ns_cap" "$ns_peer"; do ip netns exec "$ns" ip link set lo up; done
-ip -n "$ns_cap" addr add 10.209.0.1/24 dev "$if_cap"
-ip -n "$ns_peer" addr add 10.209.0.2/24 dev "$if_peer"
-ip -n "$ns_cap" addr add fd00:209::1/64 dev "$if_cap" nodad
-ip -n "$ns_peer" addr add fd00:209::2/64 dev "$if_peer" nodad
-ip -n "$ns_cap" link set "$if_cap" up
-ip -n "$ns_peer" link set "$if_peer" up
-mac_cap=$(ip -n "$ns_cap" -br link show "$if_cap" | awk '{print $3}')
-mac_peer=$(ip -n "$ns_peer" -br link show "$if_peer" | awk '{print $3}')
-# static neighbours: no ARP/ND needed for our datagrams
-ip -n "$ns_cap" neigh replace 10.209.0.2 lladdr "$mac_peer" dev "$if_cap" nud permanent
-ip -n "$ns_peer" neigh replace 10.209.0.1 lladdr "$mac_cap" dev "$if_peer" nud permanent
-ip -n "$ns_cap" neigh replace fd00:209::2 lladdr "$mac_peer" dev "$if_cap" nud permanent
-ip -n "$ns_peer" neigh replace fd00:209::1 lladdr "$mac_cap" dev "$if_peer" nud permanent
+# shellcheck source-path=SCRIPTDIR source=veth.sh
+. "$(dirname "$0")/veth.sh"
+veth_link "$ns_cap" "$if_cap" 10.209.0.1 "$ns_peer" "$if_peer" 10.209.0.2 fd00:209::1 fd00:209::2 ||
+  { echo "skip: cannot create a veth pair"; exit 77; }
+mac_cap=$MAC_A mac_peer=$MAC_B
 incap() { ip netns exec "$ns_cap" "$@"; }
 inpeer() { ip netns exec "$ns_peer" "$@"; }
 # for commands started with &: exec, so that $! is the command itself (signals reach it)

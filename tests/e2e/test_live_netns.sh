@@ -30,20 +30,10 @@ pass=0 failed=0
 check() { if eval "$2"; then pass=$((pass + 1)); else failed=$((failed + 1)); echo "FAIL: $1"; fi; }
 
 ip netns add "$ns_cap" && ip netns add "$ns_peer" || { echo "skip: cannot create namespaces"; exit 77; }
-ip link add "veth-$tag" netns "$ns_cap" type veth peer name "vpeer-$tag" netns "$ns_peer"
-for ns in "$ns_cap" "$ns_peer"; do
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-  ip netns exec "$ns" ip link set lo up
-done
-ip -n "$ns_cap" addr add 10.203.0.1/24 dev "veth-$tag"
-ip -n "$ns_peer" addr add 10.203.0.2/24 dev "vpeer-$tag"
-ip -n "$ns_cap" link set "veth-$tag" up
-ip -n "$ns_peer" link set "vpeer-$tag" up
-# static neighbours: no ARP on the wire, so the capture sees only our traffic
-mac_cap=$(ip -n "$ns_cap" -br link show "veth-$tag" | awk '{print $3}')
-mac_peer=$(ip -n "$ns_peer" -br link show "vpeer-$tag" | awk '{print $3}')
-ip -n "$ns_cap" neigh replace 10.203.0.2 lladdr "$mac_peer" dev "veth-$tag" nud permanent
-ip -n "$ns_peer" neigh replace 10.203.0.1 lladdr "$mac_cap" dev "vpeer-$tag" nud permanent
+# shellcheck source-path=SCRIPTDIR source=veth.sh
+. "$(dirname "$0")/veth.sh"
+veth_link "$ns_cap" "veth-$tag" 10.203.0.1 "$ns_peer" "vpeer-$tag" 10.203.0.2 ||
+  { echo "skip: cannot create a veth pair"; exit 77; }
 
 # HEP sink in the peer namespace: counts HEP3 datagrams and SIP Call-IDs in them
 cat >"$work/sink.py" <<'PY'
