@@ -10,9 +10,12 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define EXIT_USAGE 2
@@ -29,7 +32,8 @@ static void usage(FILE *f)
           "  -f EXPR              BPF filter for every input\n"
           "  -s SNAPLEN           live snapshot length (default 262144)\n"
           "  --no-promisc         do not put interfaces in promiscuous mode\n"
-          "  --buffer-mb N        live capture ring size in MiB (default 32)\n"
+          "  --buffer-mb N        live capture ring size in MiB (default 32; 8 when every\n"
+          "                       output is a packet output: mirror, dump, flow metadata)\n"
           "  --user NAME          user to run as after opening live interfaces as root\n"
           "                       (default nobody; 'root' keeps privileges)\n"
           "  --hep-listen udp:[HOST:]PORT | tcp:[HOST:]PORT\n"
@@ -223,15 +227,30 @@ static int drop_privileges(const char *user)
         fprintf(stderr, "trawl: --user %s: no such user\n", user);
         return -1;
     }
-    if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+    /* CAP_NET_RAW alone survives the drop: enough to reopen a capture when
+     * an interface comes back (packet sockets) and nothing more; every
+     * other capability and the root uid are gone. */
+    if (prctl(PR_SET_KEEPCAPS, 1L, 0L, 0L, 0L) != 0 || setgroups(0, NULL) != 0 ||
+        setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
         fprintf(stderr, "trawl: cannot drop privileges to %s: %s\n", user, strerror(errno));
         return -1;
     }
+    struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+    struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3] = { { 0 } };
+    caps[0].effective = caps[0].permitted = 1u << CAP_NET_RAW;
+    /* With KEEPCAPS the permitted set is still full after setuid: capset
+     * must succeed, or the drop has not happened. */
+    if (syscall(SYS_capset, &hdr, caps) != 0) {
+        fprintf(stderr, "trawl: cannot limit capabilities after dropping to %s: %s\n", user,
+                strerror(errno));
+        return -1;
+    }
+    prctl(PR_SET_KEEPCAPS, 0L, 0L, 0L, 0L);
     if (setuid(0) == 0) { /* must not be able to get root back */
         fprintf(stderr, "trawl: privilege drop to %s did not hold\n", user);
         return -1;
     }
-    tr_log(TR_LOG_INFO, "running as %s", user);
+    tr_log(TR_LOG_INFO, "running as %s with CAP_NET_RAW only (to reopen captures)", user);
     return 0;
 }
 
@@ -653,14 +672,10 @@ static int trawl_main(int argc, char **argv)
                 return usage_error("--slice %s: must be 14..65535", optarg);
             mir.slice = (uint32_t)v;
             break;
-        case OPT_MBPS: {
-            char *end;
-            errno = 0;
-            mir.mbps = strtod(optarg, &end);
-            if (*end || errno || !(mir.mbps > 0) || mir.mbps > 100000)
+        case OPT_MBPS:
+            if (!tr_mirror_mbps_parse(optarg, &mir.mbps))
                 return usage_error("--mbps %s: must be > 0 and <= 100000", optarg);
             break;
-        }
         case OPT_DUMP_INTERVAL:
             if (!parse_uint(optarg, 1, 86400 * 366, &v))
                 return usage_error("--dump-interval %s: must be 1..31622400 seconds", optarg);
@@ -677,9 +692,8 @@ static int trawl_main(int argc, char **argv)
             mir.dump_files = (unsigned)v;
             break;
         case OPT_DUMP_FORMAT:
-            if (strcmp(optarg, "pcap") != 0 && strcmp(optarg, "pcapng") != 0)
+            if (!tr_dump_format_parse(optarg, &mir.dump_pcapng))
                 return usage_error("--dump-format %s: pcap or pcapng", optarg);
-            mir.dump_pcapng = strcmp(optarg, "pcapng") == 0;
             break;
         case OPT_NETNS: mir.netns = optarg; break;
         case OPT_IFACE_RETRY:

@@ -55,6 +55,7 @@ struct ld {
     unsigned n_inputs;
     const char *output_names[TR_MAX_OUTPUTS];
     unsigned n_outputs;
+    unsigned fm_mode_line; /* the flowmeta output whose mode set the iface filters; 0: none */
 };
 
 /* ------------------------------------------------------------ errors */
@@ -393,6 +394,11 @@ static int pick(struct ld *ld, const struct node *n, const char *path, const cha
     return EXPECTED(ld, n, path, what);
 }
 
+static bool str_same(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
 static bool valid_name(const char *s)
 {
     size_t n = strlen(s);
@@ -440,7 +446,7 @@ static int load_inputs(struct ld *ld, const struct node *n)
             return ld->err->code;
         static const char *const k_file[] = { "kind", "path", "filter", NULL };
         static const char *const k_iface[] = { "kind", "interface", "filter", "snaplen", "promisc",
-                                               "buffer_mb", NULL };
+                                               "buffer_mb", "netns", "retry", NULL };
         static const char *const k_hep[] = { "kind", "listen", "auth_key", "max_conns", NULL };
         static const char *const k_hepipe[] = { "kind", "path", NULL };
         static const char *const *const allowed[] = { k_file, k_iface, k_hep, k_hepipe };
@@ -498,6 +504,17 @@ static int load_inputs(struct ld *ld, const struct node *n)
                 return ld->err->code;
             ic->hep_max_conns = (unsigned)u;
         }
+        if ((x = find(v, "netns"))) { /* --netns, for this input only */
+            sub(kp, sizeof(kp), path, "netns");
+            if (get_str(ld, x, kp, &ic->netns) != TR_OK)
+                return ld->err->code;
+        }
+        if ((x = find(v, "retry"))) { /* --iface-retry */
+            sub(kp, sizeof(kp), path, "retry");
+            if (get_u64(ld, x, kp, 1, 3600, &u) != TR_OK)
+                return ld->err->code;
+            ic->retry_s = (int)u;
+        }
         ld->input_names[conf->n_inputs] = k->s;
         conf->n_inputs++;
     }
@@ -505,6 +522,203 @@ static int load_inputs(struct ld *ld, const struct node *n)
 }
 
 /* ------------------------------------------------------------ outputs */
+
+/* Optional keys of an output mapping v: TR_OK with *have false when absent. */
+static int opt_u64(struct ld *ld, const struct node *v, const char *path, const char *key,
+                   uint64_t min, uint64_t max, uint64_t *out, bool *have)
+{
+    char kp[300];
+    const struct node *x = find(v, key);
+    *have = x != NULL;
+    if (!x)
+        return TR_OK;
+    sub(kp, sizeof(kp), path, key);
+    return get_u64(ld, x, kp, min, max, out);
+}
+
+static int opt_str(struct ld *ld, const struct node *v, const char *path, const char *key,
+                   const char **out)
+{
+    char kp[300];
+    const struct node *x = find(v, key);
+    if (!x)
+        return TR_OK;
+    sub(kp, sizeof(kp), path, key);
+    return get_str(ld, x, kp, out);
+}
+
+static int opt_bool(struct ld *ld, const struct node *v, const char *path, const char *key,
+                    bool *out)
+{
+    char kp[300];
+    const struct node *x = find(v, key);
+    if (!x)
+        return TR_OK;
+    sub(kp, sizeof(kp), path, key);
+    return get_bool(ld, x, kp, out);
+}
+
+/* Packet outputs get every captured frame and no messages (output.h). */
+static bool packet_kind(const char *kind)
+{
+    return strcmp(kind, "mirror") == 0 || strcmp(kind, "dump") == 0 ||
+           strcmp(kind, "flowmeta") == 0;
+}
+
+static bool uses_stdout(const struct tr_output_conf *oc)
+{
+    if (strcmp(oc->kind, "flowmeta") == 0)
+        return oc->flowmeta.lines_path && strcmp(oc->flowmeta.lines_path, "-") == 0;
+    return (strcmp(oc->kind, "json") == 0 || strcmp(oc->kind, "csv") == 0) &&
+           strcmp(oc->target, "-") == 0;
+}
+
+/* mirror and dump: --slice, --mbps, --mirror-dir, --dump-*. The interfaces
+ * and the namespace (direction auto, nic.IFACE) come from the iface inputs,
+ * as the CLI takes them from -i and --netns. */
+static int load_mirror_keys(struct ld *ld, const struct node *v, const char *path,
+                            struct tr_output_conf *oc)
+{
+    struct tr_engine_conf *conf = &ld->c->conf;
+    struct tr_mirror_conf *mc = &oc->mirror;
+    const struct node *x;
+    char kp[300];
+    uint64_t u = 0;
+    bool have = false;
+    if (opt_u64(ld, v, path, "slice", 14, 65535, &u, &have) != TR_OK)
+        return ld->err->code;
+    if (have)
+        mc->slice = (uint32_t)u;
+    if ((x = find(v, "mbps"))) {
+        sub(kp, sizeof(kp), path, "mbps");
+        if (x->t != N_SCALAR || !tr_mirror_mbps_parse(x->s, &mc->mbps))
+            return EXPECTED(ld, x, kp, "Mbit/s > 0 and <= 100000 like 100 or 2.5");
+    }
+    if ((x = find(v, "direction"))) {
+        sub(kp, sizeof(kp), path, "direction");
+        if (get_str(ld, x, kp, &mc->dir) != TR_OK)
+            return ld->err->code;
+        /* nic.IFACE is looked up when the output opens (in the capture
+         * namespace), as on the command line; the rest is checked now */
+        struct tr_mirror_dir d;
+        struct tr_err e = { 0 };
+        bool ok = strncmp(mc->dir, "nic.", 4) == 0
+                      ? x->len > 4 && x->len < 4 + 16
+                      : tr_mirror_dir_parse(mc->dir, &d, &e) == TR_OK;
+        if (!ok)
+            return EXPECTED(ld, x, kp, "none, auto, host_ADDR or nic.IFACE");
+    }
+    if (opt_u64(ld, v, path, "interval", 1, 86400 * 366, &u, &have) != TR_OK)
+        return ld->err->code;
+    if (have)
+        mc->dump_interval_s = (uint32_t)u;
+    if (opt_u64(ld, v, path, "size_mb", 1, 1u << 20, &u, &have) != TR_OK)
+        return ld->err->code;
+    if (have)
+        mc->dump_size = u << 20;
+    if (opt_u64(ld, v, path, "files", 1, 100000, &u, &have) != TR_OK)
+        return ld->err->code;
+    if (have)
+        mc->dump_files = (unsigned)u;
+    if ((x = find(v, "format"))) {
+        sub(kp, sizeof(kp), path, "format");
+        if (x->t != N_SCALAR || !tr_dump_format_parse(x->s, &mc->dump_pcapng))
+            return EXPECTED(ld, x, kp, "pcap or pcapng");
+    }
+    /* Each input id's interface, and the one namespace they are in. */
+    bool needs_ns = mc->dir && (strcmp(mc->dir, "auto") == 0 || strncmp(mc->dir, "nic.", 4) == 0);
+    const struct tr_input_conf *first = NULL;
+    for (unsigned i = 0; i < conf->n_inputs; i++) {
+        const struct tr_input_conf *ic = &conf->inputs[i];
+        if (ic->kind != TR_INPUT_LIVE)
+            continue;
+        if (i < TR_ARRAY_LEN(mc->ifaces))
+            mc->ifaces[i] = ic->source;
+        if (!first) {
+            first = ic;
+            mc->netns = ic->netns;
+        } else if (needs_ns && !str_same(first->netns, ic->netns)) {
+            sub(kp, sizeof(kp), path, "direction");
+            return fail(ld, find(v, "direction"), kp, "expected every iface input in one "
+                        "netns for direction %s, got inputs.%s and inputs.%s in different ones",
+                        mc->dir, first->name, ic->name);
+        }
+    }
+    return TR_OK;
+}
+
+/* flowmeta: --flowmeta* (docs/flowmeta.md). mode becomes the filter of each
+ * iface input, built from that input's interface and and-ed with its own
+ * filter, as --flowmeta-mode does with -i and -f. */
+static int load_flowmeta_keys(struct ld *ld, const struct node *v, const char *path,
+                              struct tr_output_conf *oc)
+{
+    struct tr_engine_conf *conf = &ld->c->conf;
+    struct tr_flowmeta_conf *fm = &oc->flowmeta;
+    const struct node *x;
+    char kp[300];
+    uint64_t u = 0;
+    bool have = false, host = true;
+    if (opt_str(ld, v, path, "listen", &fm->listen) != TR_OK ||
+        opt_str(ld, v, path, "log", &fm->log_path) != TR_OK ||
+        opt_str(ld, v, path, "lines", &fm->lines_path) != TR_OK ||
+        opt_str(ld, v, path, "multicast", &fm->multicast) != TR_OK ||
+        opt_bool(ld, v, path, "first_frag", &fm->first_frag) != TR_OK ||
+        opt_bool(ld, v, path, "mgen_dst", &fm->mgen_dst) != TR_OK ||
+        opt_bool(ld, v, path, "host_records", &host) != TR_OK)
+        return ld->err->code;
+    fm->no_host = !host;
+    if (!fm->listen && !fm->lines_path && !fm->multicast)
+        return fail(ld, v, path, "expected at least one of listen, lines, multicast, got none");
+    if (fm->log_path && !fm->listen) {
+        sub(kp, sizeof(kp), path, "log");
+        return fail(ld, find(v, "log"), kp, "expected listen: too (the log is written while "
+                    "clients are connected), got no listen");
+    }
+    if (opt_u64(ld, v, path, "ttl", 1, 255, &u, &have) != TR_OK)
+        return ld->err->code;
+    if (have)
+        fm->mcast_ttl = (unsigned)u;
+    if (opt_u64(ld, v, path, "client_buf", 28, 1u << 30, &u, &have) != TR_OK)
+        return ld->err->code;
+    if (have)
+        fm->client_buf = (size_t)u;
+    if (opt_u64(ld, v, path, "max_clients", 1, 65536, &u, &have) != TR_OK)
+        return ld->err->code;
+    if (have)
+        fm->max_clients = (unsigned)u;
+    if (!(x = find(v, "mode")))
+        return TR_OK;
+    sub(kp, sizeof(kp), path, "mode");
+    static const char *const modes[] = { "src", "dst", "spoof", NULL };
+    unsigned w = 0;
+    if (pick(ld, x, kp, modes, "src, dst or spoof", &w) != TR_OK)
+        return ld->err->code;
+    if (ld->fm_mode_line)
+        return fail(ld, x, kp, "expected mode on one flowmeta output only, got a second "
+                    "(first at line %u)", ld->fm_mode_line);
+    ld->fm_mode_line = x->line;
+    bool any = false;
+    for (unsigned i = 0; i < conf->n_inputs; i++) {
+        struct tr_input_conf *ic = &conf->inputs[i];
+        if (ic->kind != TR_INPUT_LIVE)
+            continue;
+        char buf[4096];
+        struct tr_err e = { 0 };
+        if (tr_flowmeta_mode_filter(modes[w], ic->source, ic->filter, buf, sizeof(buf), &e) !=
+            TR_OK)
+            return fail(ld, x, kp, "expected a mode for inputs.%s, got: %s", ic->name, e.msg);
+        char *f = keep(ld, strdup(buf));
+        if (!f)
+            return tr_err_set(ld->err, -TR_E_NOMEM, "out of memory");
+        ic->filter = f;
+        any = true;
+    }
+    if (!any)
+        return fail(ld, x, kp, "expected an iface input (the mode is built from its MAC and "
+                    "addresses), got none");
+    return TR_OK;
+}
 
 static int load_outputs(struct ld *ld, const struct node *n)
 {
@@ -523,40 +737,83 @@ static int load_outputs(struct ld *ld, const struct node *n)
                             "(first at line %u)", n->kids[j]->line);
         if (conf->n_outputs == TR_MAX_OUTPUTS)
             return fail(ld, k, path, "expected at most %d outputs, got more", TR_MAX_OUTPUTS);
+        static const char kinds_text[] = "hep, json, csv, mirror, dump or flowmeta";
         if (v->t != N_MAP)
-            return EXPECTED(ld, v, path, "a mapping with kind: hep, json or csv");
+            return fail(ld, v, path, "expected a mapping with kind: %s, got %s", kinds_text,
+                        v->t == N_SEQ ? "a list" : "a value");
         const struct node *kind = find(v, "kind");
         sub(kp, sizeof(kp), path, "kind");
         if (!kind)
-            return fail(ld, v, kp, "expected hep, json or csv, got nothing (kind is required)");
-        static const char *const kinds[] = { "hep", "json", "csv", NULL };
+            return fail(ld, v, kp, "expected %s, got nothing (kind is required)", kinds_text);
+        enum { K_HEP, K_JSON, K_CSV, K_MIRROR, K_DUMP, K_FLOWMETA };
+        static const char *const kinds[] = { "hep", "json", "csv", "mirror", "dump", "flowmeta",
+                                             NULL };
         unsigned ki = 0;
-        if (pick(ld, kind, kp, kinds, "hep, json or csv", &ki) != TR_OK)
+        if (pick(ld, kind, kp, kinds, kinds_text, &ki) != TR_OK)
             return ld->err->code;
         static const char *const k_hep[] = { "kind", "target", "capture_id", "auth_key",
                                              "node_name", "queue_bytes", "restamp", NULL };
         static const char *const k_json[] = { "kind", "path", "payload", NULL };
         static const char *const k_csv[] = { "kind", "path", NULL };
-        static const char *const *const allowed[] = { k_hep, k_json, k_csv };
+        static const char *const k_mirror[] = { "kind", "target", "direction", "slice", "mbps",
+                                                NULL };
+        static const char *const k_dump[] = { "kind", "path", "interval", "size_mb", "files",
+                                              "format", "slice", NULL };
+        static const char *const k_flowmeta[] = { "kind", "listen", "log", "lines", "multicast",
+                                                  "ttl", "mode", "first_frag", "mgen_dst",
+                                                  "client_buf", "max_clients", "host_records",
+                                                  NULL };
+        static const char *const *const allowed[] = { k_hep, k_json, k_csv, k_mirror, k_dump,
+                                                      k_flowmeta };
+        static const char *const tkeys[] = { "target", "path", "path", "target", "path", NULL };
         if (check_map(ld, v, path, allowed[ki]) != TR_OK)
             return ld->err->code;
         struct tr_output_conf *oc = &conf->outputs[conf->n_outputs];
         *oc = (struct tr_output_conf){ .name = k->s, .kind = kinds[ki], .capture_id = 2001 };
-        const char *tkey = ki == 0 ? "target" : "path";
-        const struct node *x = find(v, tkey);
-        sub(kp, sizeof(kp), path, tkey);
-        if (!x)
-            return fail(ld, v, kp, "expected a value (required for kind %s), got nothing",
-                        kinds[ki]);
-        if (get_str(ld, x, kp, &oc->target) != TR_OK)
-            return ld->err->code;
-        if (ki == 0 && strncmp(oc->target, "udp:", 4) != 0 && strncmp(oc->target, "tcp:", 4) != 0)
-            return EXPECTED(ld, x, kp, "udp:HOST:PORT or tcp:HOST:PORT");
-        if (ki != 0 && strcmp(oc->target, "-") == 0)
+        const struct node *x;
+        if (tkeys[ki]) { /* flowmeta has no one target: listen, lines, multicast */
+            x = find(v, tkeys[ki]);
+            sub(kp, sizeof(kp), path, tkeys[ki]);
+            if (!x)
+                return fail(ld, v, kp, "expected a value (required for kind %s), got nothing",
+                            kinds[ki]);
+            if (get_str(ld, x, kp, &oc->target) != TR_OK)
+                return ld->err->code;
+            if (ki == K_HEP && strncmp(oc->target, "udp:", 4) != 0 &&
+                strncmp(oc->target, "tcp:", 4) != 0)
+                return EXPECTED(ld, x, kp, "udp:HOST:PORT or tcp:HOST:PORT");
+            if (ki == K_MIRROR) {
+                struct tr_mirror_spec ms;
+                struct tr_err e = { 0 };
+                char buf[64];
+                if (tr_mirror_spec_parse(oc->target, &ms, &e) != TR_OK) {
+                    /* the parser's reason, without its "--mirror SPEC: " */
+                    const char *why = e.msg;
+                    size_t sl = strlen(oc->target);
+                    if (strncmp(why, "--mirror ", 9) == 0 && strlen(why) > 11 + sl &&
+                        strncmp(why + 9, oc->target, sl) == 0 &&
+                        strncmp(why + 9 + sl, ": ", 2) == 0)
+                        why += 11 + sl;
+                    return fail(ld, x, kp, "expected a mirror spec (docs/mirror.md), got %s: %s",
+                                got(x, buf, sizeof(buf)), why);
+                }
+            }
+        }
+        if (ki == K_MIRROR || ki == K_DUMP) {
+            if (load_mirror_keys(ld, v, path, oc) != TR_OK)
+                return ld->err->code;
+        } else if (ki == K_FLOWMETA) {
+            if (load_flowmeta_keys(ld, v, path, oc) != TR_OK)
+                return ld->err->code;
+        }
+        if (uses_stdout(oc))
             for (unsigned j = 0; j < conf->n_outputs; j++)
-                if (strcmp(conf->outputs[j].kind, "hep") != 0 &&
-                    strcmp(conf->outputs[j].target, "-") == 0)
-                    return EXPECTED(ld, x, kp, "standard output (-) used by one output only");
+                if (uses_stdout(&conf->outputs[j])) {
+                    const char *key = ki == K_FLOWMETA ? "lines" : "path";
+                    sub(kp, sizeof(kp), path, key);
+                    return EXPECTED(ld, find(v, key), kp, "standard output (-) used by one "
+                                    "output only");
+                }
         uint64_t u = 0;
         if ((x = find(v, "capture_id"))) {
             sub(kp, sizeof(kp), path, "capture_id");
@@ -929,6 +1186,11 @@ static int load_action(struct ld *ld, const struct node *n, const char *path, st
             int idx = name_index(ld->output_names, ld->n_outputs, items[i]->s);
             if (idx < 0)
                 return EXPECTED(ld, items[i], kp, "the name of an output under outputs:");
+            const char *okind = ld->c->conf.outputs[idx].kind;
+            if (packet_kind(okind))
+                return fail(ld, items[i], kp, "expected a message output (hep, json, csv), got "
+                            "\"%s\", a %s output: packet outputs get every frame, rules do not "
+                            "apply to them", items[i]->s, okind);
             a->send |= 1u << idx;
         }
     }

@@ -22,6 +22,11 @@
 
 #define TR_BATCH 256
 #define TR_TICK_NS 100000000ull /* 100 ms */
+/* Live capture ring (MiB) when every output is a packet output and the
+ * user set no --buffer-mb (docs/mirror.md, bench/mirror.sh): big enough for
+ * the benchmark's lossless rate, small enough to keep the mirror's RSS
+ * under 20 MB; other runs keep the input's default (32). */
+#define TR_MIRROR_BUFFER_MB 8
 #define TR_POLL_MS 100
 #define TR_JSON_SCRATCH 65536 /* >= TR_RTCP_JSON_MAX; larger vq bodies are counted */
 #define TR_FILTER_MAX 4096    /* a live input's whole filter (user's + self-exclusion) */
@@ -595,6 +600,23 @@ static int remember_input(struct tr_engine *e, unsigned slot, const struct tr_in
     return TR_OK;
 }
 
+/* The message stages' tables (TCP streams, calls, RTP), made when an
+ * output wants messages. A run whose outputs are all packet outputs (a pure
+ * mirror or dump) never reaches those stages, and the tables cost ~3.6 MB
+ * of RSS with the default sizes (the TCP and defrag free lists touch every
+ * slot), so they are made at open only when needed, or by a reload that
+ * adds a message output. */
+static int message_tables(struct tr_engine *e, struct tr_err *err)
+{
+    if (!e->tcp && !(e->tcp = tr_tcp_table_new(&e->conf.tcp)))
+        return tr_err_set(err, -TR_E_NOMEM, "out of memory for the TCP stream table");
+    if (!e->calls && !(e->calls = tr_calls_new(&e->conf.calls)))
+        return tr_err_set(err, -TR_E_NOMEM, "out of memory for the call table");
+    if (!e->rtp && !(e->rtp = tr_rtp_table_new(&e->conf.rtp)))
+        return tr_err_set(err, -TR_E_NOMEM, "out of memory for the RTP table");
+    return TR_OK;
+}
+
 struct tr_engine *tr_engine_open(const struct tr_engine_conf *conf, struct tr_err *err)
 {
     struct tr_engine *e = calloc(1, sizeof(*e));
@@ -606,17 +628,6 @@ struct tr_engine *tr_engine_open(const struct tr_engine_conf *conf, struct tr_er
     e->defrag = tr_defrag_new(&conf->defrag);
     if (!e->defrag) {
         tr_err_set(err, -TR_E_NOMEM, "out of memory for the reassembly table");
-        goto fail;
-    }
-    e->tcp = tr_tcp_table_new(&conf->tcp);
-    if (!e->tcp) {
-        tr_err_set(err, -TR_E_NOMEM, "out of memory for the TCP stream table");
-        goto fail;
-    }
-    e->calls = tr_calls_new(&conf->calls);
-    e->rtp = tr_rtp_table_new(&conf->rtp);
-    if (!e->calls || !e->rtp) {
-        tr_err_set(err, -TR_E_NOMEM, "out of memory for the call and RTP tables");
         goto fail;
     }
     e->dctx = (struct tr_decode_ctx){ .defrag = e->defrag, .stats = &e->dstats,
@@ -631,9 +642,13 @@ struct tr_engine *tr_engine_open(const struct tr_engine_conf *conf, struct tr_er
             e->packet_outputs[e->n_packet_outputs++] = (uint8_t)i;
         e->n_outputs++;
     }
+    if (e->n_packet_outputs < e->n_outputs && message_tables(e, err) != TR_OK)
+        goto fail;
     for (unsigned i = 0; i < conf->n_inputs; i++) {
         struct tr_input_conf ic = conf->inputs[i];
         char filter[4096];
+        if (ic.kind == TR_INPUT_LIVE && ic.buffer_mb <= 0 && e->n_packet_outputs == e->n_outputs)
+            ic.buffer_mb = TR_MIRROR_BUFFER_MB;
         if (ic.kind == TR_INPUT_LIVE) {
             if (build_live_filter(e->outputs, e->n_outputs, ic.filter, filter, sizeof(filter)) !=
                 TR_OK) {
@@ -734,9 +749,11 @@ static void tick(struct tr_engine *e, const struct tr_input *current)
     }
     if (pkt_now) {
         tr_defrag_expire(e->defrag, pkt_now);
-        tr_tcp_stream_expire(e->tcp, pkt_now, on_tcp_msg, e);
-        tr_calls_expire(e->calls, pkt_now);
-        tr_rtp_expire(e->rtp, pkt_now, on_rtp_report, e);
+        if (e->tcp && e->calls && e->rtp) { /* made for message outputs (message_tables) */
+            tr_tcp_stream_expire(e->tcp, pkt_now, on_tcp_msg, e);
+            tr_calls_expire(e->calls, pkt_now);
+            tr_rtp_expire(e->rtp, pkt_now, on_rtp_report, e);
+        }
     }
     if (reload_requested) {
         /* SIGHUP: files are reopened (log rotation moved them away). */
@@ -860,8 +877,10 @@ int tr_engine_run(struct tr_engine *e)
     run_live(e);
     /* End of input: whole messages still held behind holes go out, partial
      * ones are counted. */
-    tr_tcp_stream_flush(e->tcp, on_tcp_msg, e);
-    tr_rtp_flush(e->rtp, on_rtp_report, e);
+    if (e->tcp && e->rtp) {
+        tr_tcp_stream_flush(e->tcp, on_tcp_msg, e);
+        tr_rtp_flush(e->rtp, on_rtp_report, e);
+    }
     flush_outputs(e);
     if (e->progress_shown) {
         fputc('\n', stderr);
@@ -1044,7 +1063,10 @@ static size_t stats_table(struct tr_engine *e, struct tr_stat *items, size_t cap
     ROW(t, "sip.cut_by_snaplen", e->st.sip_cut_by_capture, TR_STAT_SPARSE);
     ROW(t, "sip.non_sip_on_sip_port", e->st.non_sip_on_sip_port, 0);
 
-    const struct tr_tcp_stats *ts = tr_tcp_stats(e->tcp);
+    static const struct tr_tcp_stats no_tcp;   /* packet outputs only: no tables */
+    static const struct tr_calls_stats no_calls;
+    static const struct tr_rtp_stats no_rtp;
+    const struct tr_tcp_stats *ts = e->tcp ? tr_tcp_stats(e->tcp) : &no_tcp;
     ROW(t, "tcp.segments", ts->segments, 0);
     ROW(t, "tcp.messages", ts->messages, 0);
     ROW(t, "tcp.flows", ts->flows_created, 0);
@@ -1078,8 +1100,8 @@ static size_t stats_table(struct tr_engine *e, struct tr_stat *items, size_t cap
     for (size_t i = 0; i < TR_ARRAY_LEN(tcp_lines); i++)
         ROW(t, tcp_lines[i].name, tcp_lines[i].v, tcp_lines[i].f | TR_STAT_SPARSE);
 
-    const struct tr_calls_stats *ct = tr_calls_stats(e->calls);
-    const struct tr_rtp_stats *rs = tr_rtp_stats(e->rtp);
+    const struct tr_calls_stats *ct = e->calls ? tr_calls_stats(e->calls) : &no_calls;
+    const struct tr_rtp_stats *rs = e->rtp ? tr_rtp_stats(e->rtp) : &no_rtp;
     ROW(t, "calls.created", ct->created, 0);
     ROW(t, "rtcp.packets", e->st.rtcp_packets, 0);
     ROW(t, "rtcp.correlated", e->st.rtcp_correlated, 0);
@@ -1262,15 +1284,42 @@ static bool input_same(const struct tr_input_conf *a, const struct tr_input_conf
     return a->kind == b->kind && str_eq(a->name, b->name) && str_eq(a->source, b->source) &&
            a->snaplen == b->snaplen && a->promisc == b->promisc &&
            a->buffer_mb == b->buffer_mb && str_eq(a->hep_key, b->hep_key) &&
-           a->hep_max_conns == b->hep_max_conns;
+           a->hep_max_conns == b->hep_max_conns && str_eq(a->netns, b->netns) &&
+           a->retry_s == b->retry_s;
 }
 
-/* Same output (kept open, no reconnect): only HEP and JSON outputs, whose
- * every setting is known here; any other kind is reopened. */
+/* Packet outputs: every field of their settings (a flowmeta server keeps
+ * its port and its clients; reopening beside the old one could not bind). */
+static bool packet_output_same(const struct tr_output_conf *a, const struct tr_output_conf *b)
+{
+    const struct tr_mirror_conf *m = &a->mirror, *n = &b->mirror;
+    for (size_t i = 0; i < TR_ARRAY_LEN(m->ifaces); i++)
+        if (!str_eq(m->ifaces[i], n->ifaces[i]))
+            return false;
+    const struct tr_flowmeta_conf *f = &a->flowmeta, *g = &b->flowmeta;
+    return str_eq(m->dir, n->dir) && m->slice == n->slice && m->mbps == n->mbps &&
+           str_eq(m->netns, n->netns) && m->dump_interval_s == n->dump_interval_s &&
+           m->dump_size == n->dump_size && m->dump_files == n->dump_files &&
+           m->dump_pcapng == n->dump_pcapng && str_eq(f->listen, g->listen) &&
+           str_eq(f->log_path, g->log_path) && str_eq(f->lines_path, g->lines_path) &&
+           str_eq(f->multicast, g->multicast) && f->mcast_ttl == g->mcast_ttl &&
+           f->client_buf == g->client_buf && f->max_clients == g->max_clients &&
+           f->first_frag == g->first_frag && f->mgen_dst == g->mgen_dst &&
+           f->no_host == g->no_host;
+}
+
+/* Same output (kept open, no reconnect): HEP, JSON and the packet outputs
+ * (mirror, dump, flowmeta), whose every setting is known here; any other
+ * kind is reopened. */
 static bool output_same(const struct tr_output_conf *a, const struct tr_output_conf *b)
 {
-    if (!str_eq(a->kind, b->kind) || !a->kind ||
-        (strcmp(a->kind, "hep") != 0 && strcmp(a->kind, "json") != 0))
+    if (!str_eq(a->kind, b->kind) || !a->kind)
+        return false;
+    bool pkt = strcmp(a->kind, "mirror") == 0 || strcmp(a->kind, "dump") == 0 ||
+               strcmp(a->kind, "flowmeta") == 0;
+    if (!pkt && strcmp(a->kind, "hep") != 0 && strcmp(a->kind, "json") != 0)
+        return false;
+    if (pkt && !packet_output_same(a, b))
         return false;
     return str_eq(a->name, b->name) && str_eq(a->target, b->target) &&
            a->capture_id == b->capture_id && str_eq(a->auth_key, b->auth_key) &&
@@ -1361,6 +1410,14 @@ static int swap_in(struct tr_engine *e, const struct tr_engine_conf *nc, struct 
         p->fin[j] = p->keep_out[j] >= 0 ? e->outputs[p->keep_out[j]] : p->newo[j];
     }
 
+    /* A message output in the new config needs the message stages' tables
+     * (a run that started as a pure mirror has none). */
+    bool wants_messages = false;
+    for (unsigned j = 0; j < nc->n_outputs; j++)
+        wants_messages |= !p->fin[j].ops->packets;
+    if (wants_messages && (rc = message_tables(e, err)) != TR_OK)
+        goto undo;
+
     /* Filters (a live one excludes the new outputs' own HEP), new inputs in
      * free slots, new filters on kept inputs. */
     for (unsigned j = 0; j < nc->n_inputs; j++) {
@@ -1395,6 +1452,8 @@ static int swap_in(struct tr_engine *e, const struct tr_engine_conf *nc, struct 
         struct tr_input_conf ic = nc->inputs[j];
         if (ic.kind == TR_INPUT_LIVE)
             ic.filter = p->filt[j];
+        if (ic.kind == TR_INPUT_LIVE && ic.buffer_mb <= 0 && !wants_messages)
+            ic.buffer_mb = TR_MIRROR_BUFFER_MB;
         e->inputs[slot].id = (uint16_t)j;
         if ((rc = tr_input_open(&e->inputs[slot], &ic, err)) != TR_OK)
             goto undo;

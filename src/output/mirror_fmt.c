@@ -85,6 +85,12 @@ static bool parse_mbps(const char *s, size_t n, double *out)
     return true;
 }
 
+/* --mbps and the config's mbps: key take the same values as a spec's mbps=. */
+bool tr_mirror_mbps_parse(const char *s, double *out)
+{
+    return s && parse_mbps(s, strlen(s), out);
+}
+
 /* One ",name=value" option. */
 static int parse_option(const char *spec, const char *s, size_t n, struct tr_mirror_spec *out,
                         struct tr_err *err)

@@ -249,6 +249,9 @@ struct tr_mirror_spec {
 /* "gre:HOST[:KEY]", "vxlan:HOST[:PORT[:VNI]]", "zmq:tcp://HOST:PORT", IPv6
  * HOST in brackets, then options ",slice=N,mbps=X,key=N" (vni= for key=). */
 int tr_mirror_spec_parse(const char *spec, struct tr_mirror_spec *out, struct tr_err *err);
+/* A rate in Mbit/s as --mbps and the config take it: a decimal like 10 or
+ * 2.5, > 0 and <= 100000 (no sign, no exponent). */
+bool tr_mirror_mbps_parse(const char *s, double *out);
 
 /* Writes the 8-byte header; dir 0 leaves key/VNI as configured, 1 (in) or
  * 2 (out) goes into the high 4 bits. */
@@ -300,5 +303,7 @@ bool tr_token_bucket_take(struct tr_token_bucket *tb, uint64_t now_ns, uint32_t 
  * (pcapdump.c) The file name of a dump started at ts_ns (UTC):
  * "trawl-YYYYmmddTHHMMSS.uuuuuuZ.pcap" (".pcapng"). */
 int tr_dump_file_name(uint64_t ts_ns, bool pcapng, char *buf, size_t cap);
+/* --dump-format and the config's format: "pcap" or "pcapng"; false otherwise. */
+bool tr_dump_format_parse(const char *s, bool *pcapng);
 
 #endif

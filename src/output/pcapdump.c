@@ -61,6 +61,14 @@ struct dump_priv {
     uint64_t last_pkt_ns, last_pkt_mono;
 };
 
+bool tr_dump_format_parse(const char *s, bool *pcapng)
+{
+    if (!s || (strcmp(s, "pcap") != 0 && strcmp(s, "pcapng") != 0))
+        return false;
+    *pcapng = strcmp(s, "pcapng") == 0;
+    return true;
+}
+
 int tr_dump_file_name(uint64_t ts_ns, bool pcapng, char *buf, size_t cap)
 {
     time_t sec = (time_t)(ts_ns / 1000000000u);

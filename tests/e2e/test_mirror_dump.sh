@@ -91,7 +91,9 @@ ip -n "$NS" link set "$VB" up
 # datagrams leave through VA to a made-up neighbour and arrive on VB: 300 frames to dump
 ip -n "$NS" neigh replace 10.209.1.2 lladdr 02:00:00:00:09:02 dev "$VA" nud permanent
 mkdir -p "$WORK/live"
-e2e_bg ref ip netns exec "$NS" tcpdump -n -U -i "$VB" -s 0 -w "$WORK/ref.pcap"
+# --immediate-mode: without it the frames in tcpdump's last, unfinished ring block (1 s
+# timeout) are lost when it is stopped, and the reference misses the tail
+e2e_bg ref ip netns exec "$NS" tcpdump --immediate-mode -n -U -i "$VB" -s 0 -w "$WORK/ref.pcap"
 e2e_wait_for 10 grep -q 'listening on' "$WORK/ref.log" || e2e_die "tcpdump did not start"
 # --user root: the work dir is private to root (after a drop to nobody, trawl could not
 # create files there; docs/mirror.md)

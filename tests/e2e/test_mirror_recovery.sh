@@ -12,7 +12,8 @@
 # the dump holds all 150 datagrams (each unique), read by tshark; trawl exits 0 on SIGTERM.
 # Phase 4: --netns PID (a process inside NS, as for a container) and -f "src host nic.Y" (the
 # filter names an interface that exists only in NS): the 50 datagrams of that phase are dumped.
-# --user root: reopening a capture needs CAP_NET_RAW, entering NS CAP_SYS_ADMIN (docs/mirror.md).
+# Phase 5: trawl inside NS as the default user (nobody, CAP_NET_RAW kept): down/up, reopened.
+# Phases 1-4 --user root: entering NS (--netns) needs CAP_SYS_ADMIN, not kept (docs/mirror.md).
 set -u
 # shellcheck disable=SC2317
 # shellcheck source=lib.sh
@@ -115,4 +116,26 @@ e2e_no_sanitizer_report trawl4
 for f in "$WORK"/dump4/*; do "$PY" "$MPY" frames "$f"; done >"$WORK/frames4.txt"
 got="$(grep -c "$marker" "$WORK/frames4.txt")"
 e2e_eq "9. --netns PID with -f 'src host nic.Y': the 50 datagrams from Y's address" 50 "$got"
+
+# phase 5: the default --user (nobody) keeps CAP_NET_RAW alone, which is enough to reopen the
+# capture after the interface went down and up (trawl runs inside NS, so no setns is needed)
+chmod 0711 "$WORK"
+mkdir -p "$WORK/dump5" && chmod 0777 "$WORK/dump5"
+e2e_bg trawl5 ip netns exec "$NS" "$TRAWL" -v -i "$X" --iface-retry 1 --dump "$WORK/dump5"
+e2e_wait_for 10 grep -q 'running as nobody with CAP_NET_RAW only' "$WORK/trawl5.log"
+e2e_eq "10. dropped to nobody, CAP_NET_RAW kept (logged)" 0 "$?"
+ip -n "$NS" link set "$X" down
+e2e_wait_for 10 grep -q 'capture paused' "$WORK/trawl5.log"
+ip -n "$NS" link set "$X" up
+e2e_wait_for 10 grep -q 'capture resumed' "$WORK/trawl5.log"
+e2e_eq "11. as nobody, capture resumes after down/up" 0 "$?"
+e2e_wait_for 10 pair_up
+sleep "$(e2e_secs 0.5)"
+send 5
+sleep "$(e2e_secs 0.5)"
+e2e_stop trawl5
+e2e_no_sanitizer_report trawl5
+for f in "$WORK"/dump5/*; do "$PY" "$MPY" frames "$f"; done >"$WORK/frames5.txt"
+got="$(grep -c "$marker" "$WORK/frames5.txt")"
+e2e_eq "12. as nobody, the 50 datagrams sent after the reopen are dumped" 50 "$got"
 e2e_done

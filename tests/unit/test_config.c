@@ -103,7 +103,7 @@ ERR_CASE(stdin_twice,
          "t.yaml:3: inputs.b.path: expected standard input (-) used by one input only, got \"-\"")
 ERR_CASE(output_kind_unknown,
          "inputs:\n  a: { kind: file, path: x }\noutputs:\n  o: { kind: xml, path: x }\n",
-         "t.yaml:4: outputs.o.kind: expected hep, json or csv, got \"xml\"")
+         "t.yaml:4: outputs.o.kind: expected hep, json, csv, mirror, dump or flowmeta, got \"xml\"")
 ERR_CASE(hep_target_bad,
          "inputs:\n  a: { kind: file, path: x }\noutputs:\n  o: { kind: hep, target: \"127.0.0.1:9060\" }\n",
          "t.yaml:4: outputs.o.target: expected udp:HOST:PORT or tcp:HOST:PORT, got \"127.0.0.1:9060\"")
@@ -207,6 +207,104 @@ ERR_CASE(deep_nesting,
          "inputs: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
          "t.yaml:1: yaml: expected nesting of at most 32, got deeper")
 
+/* Packet outputs (mirror, dump, flowmeta) and the iface keys netns, retry. */
+ERR_CASE(input_netns_on_a_file,
+         "inputs:\n  a: { kind: file, path: x, netns: n }\n",
+         "t.yaml:2: inputs.a.netns: expected one of kind, path, filter, got an unknown key")
+ERR_CASE(input_retry_out_of_range,
+         "inputs:\n  a: { kind: iface, interface: lo, retry: 0 }\n",
+         "t.yaml:2: inputs.a.retry: expected an integer 1..3600, got \"0\"")
+ERR_CASE(input_netns_empty,
+         "inputs:\n  a: { kind: iface, interface: lo, netns: \"\" }\n",
+         "t.yaml:2: inputs.a.netns: expected a non-empty string, got \"\"")
+ERR_CASE(mirror_target_missing,
+         "inputs:\n  a: { kind: file, path: x }\noutputs:\n  m: { kind: mirror, slice: 100 }\n",
+         "t.yaml:4: outputs.m.target: expected a value (required for kind mirror), got nothing")
+ERR_CASE(mirror_slice_out_of_range,
+         "inputs:\n  a: { kind: file, path: x }\noutputs:\n  m: { kind: mirror, target: \"gre:127.0.0.1\", slice: 13 }\n",
+         "t.yaml:4: outputs.m.slice: expected an integer 14..65535, got \"13\"")
+ERR_CASE(mirror_mbps_zero,
+         "inputs:\n  a: { kind: file, path: x }\noutputs:\n  m: { kind: mirror, target: \"gre:127.0.0.1\", mbps: 0 }\n",
+         "t.yaml:4: outputs.m.mbps: expected Mbit/s > 0 and <= 100000 like 100 or 2.5, got \"0\"")
+ERR_CASE(mirror_mbps_exponent,
+         "inputs:\n  a: { kind: file, path: x }\noutputs:\n  m: { kind: mirror, target: \"gre:127.0.0.1\", mbps: 1e3 }\n",
+         "t.yaml:4: outputs.m.mbps: expected Mbit/s > 0 and <= 100000 like 100 or 2.5, got \"1e3\"")
+ERR_CASE(mirror_direction_bad,
+         "inputs:\n  a: { kind: file, path: x }\noutputs:\n  m: { kind: mirror, target: \"gre:127.0.0.1\", direction: sideways }\n",
+         "t.yaml:4: outputs.m.direction: expected none, auto, host_ADDR or nic.IFACE, got \"sideways\"")
+ERR_CASE(mirror_direction_host_not_an_address,
+         "inputs:\n  a: { kind: file, path: x }\noutputs:\n  m: { kind: mirror, target: \"gre:127.0.0.1\", direction: host_x }\n",
+         "t.yaml:4: outputs.m.direction: expected none, auto, host_ADDR or nic.IFACE, got \"host_x\"")
+ERR_CASE(mirror_direction_auto_across_netns,
+         "inputs:\n  a: { kind: iface, interface: lo, netns: n1 }\n  b: { kind: iface, interface: lo, netns: n2 }\n"
+         "outputs:\n  m: { kind: mirror, target: \"gre:127.0.0.1\", direction: auto }\n",
+         "t.yaml:5: outputs.m.direction: expected every iface input in one netns for direction auto, got inputs.a and inputs.b in different ones")
+ERR_CASE(mirror_key_of_dump,
+         "inputs:\n  a: { kind: file, path: x }\noutputs:\n  m: { kind: mirror, target: \"gre:127.0.0.1\", files: 3 }\n",
+         "t.yaml:4: outputs.m.files: expected one of kind, target, direction, slice, mbps, got an unknown key")
+ERR_CASE(dump_path_missing,
+         "inputs:\n  a: { kind: file, path: x }\noutputs:\n  d: { kind: dump, files: 3 }\n",
+         "t.yaml:4: outputs.d.path: expected a value (required for kind dump), got nothing")
+ERR_CASE(dump_interval_out_of_range,
+         "inputs:\n  a: { kind: file, path: x }\noutputs:\n  d: { kind: dump, path: /tmp, interval: 0 }\n",
+         "t.yaml:4: outputs.d.interval: expected an integer 1..31622400, got \"0\"")
+ERR_CASE(dump_size_out_of_range,
+         "inputs:\n  a: { kind: file, path: x }\noutputs:\n  d: { kind: dump, path: /tmp, size_mb: 1048577 }\n",
+         "t.yaml:4: outputs.d.size_mb: expected an integer 1..1048576, got \"1048577\"")
+ERR_CASE(dump_files_out_of_range,
+         "inputs:\n  a: { kind: file, path: x }\noutputs:\n  d: { kind: dump, path: /tmp, files: 100001 }\n",
+         "t.yaml:4: outputs.d.files: expected an integer 1..100000, got \"100001\"")
+ERR_CASE(dump_format_bad,
+         "inputs:\n  a: { kind: file, path: x }\noutputs:\n  d: { kind: dump, path: /tmp, format: pcapx }\n",
+         "t.yaml:4: outputs.d.format: expected pcap or pcapng, got \"pcapx\"")
+ERR_CASE(dump_key_of_mirror,
+         "inputs:\n  a: { kind: file, path: x }\noutputs:\n  d: { kind: dump, path: /tmp, mbps: 5 }\n",
+         "t.yaml:4: outputs.d.mbps: expected one of kind, path, interval, size_mb, files, format, slice, got an unknown key")
+ERR_CASE(flowmeta_nothing_to_serve,
+         "inputs:\n  a: { kind: file, path: x }\noutputs:\n  fm: { kind: flowmeta, ttl: 2 }\n",
+         "t.yaml:4: outputs.fm: expected at least one of listen, lines, multicast, got none")
+ERR_CASE(flowmeta_log_without_listen,
+         "inputs:\n  a: { kind: file, path: x }\noutputs:\n  fm: { kind: flowmeta, lines: /dev/null, log: /tmp/fm.log }\n",
+         "t.yaml:4: outputs.fm.log: expected listen: too (the log is written while clients are connected), got no listen")
+ERR_CASE(flowmeta_ttl_out_of_range,
+         "inputs:\n  a: { kind: file, path: x }\noutputs:\n  fm: { kind: flowmeta, multicast: \"239.1.1.1:7074\", ttl: 256 }\n",
+         "t.yaml:4: outputs.fm.ttl: expected an integer 1..255, got \"256\"")
+ERR_CASE(flowmeta_client_buf_too_small,
+         "inputs:\n  a: { kind: file, path: x }\noutputs:\n  fm: { kind: flowmeta, listen: \"7073\", client_buf: 27 }\n",
+         "t.yaml:4: outputs.fm.client_buf: expected an integer 28..1073741824, got \"27\"")
+ERR_CASE(flowmeta_max_clients_out_of_range,
+         "inputs:\n  a: { kind: file, path: x }\noutputs:\n  fm: { kind: flowmeta, listen: \"7073\", max_clients: 65537 }\n",
+         "t.yaml:4: outputs.fm.max_clients: expected an integer 1..65536, got \"65537\"")
+ERR_CASE(flowmeta_host_records_not_bool,
+         "inputs:\n  a: { kind: file, path: x }\noutputs:\n  fm: { kind: flowmeta, listen: \"7073\", host_records: no }\n",
+         "t.yaml:4: outputs.fm.host_records: expected true or false, got \"no\"")
+ERR_CASE(flowmeta_mode_bad,
+         "inputs:\n  a: { kind: iface, interface: lo }\noutputs:\n  fm: { kind: flowmeta, lines: /dev/null, mode: both }\n",
+         "t.yaml:4: outputs.fm.mode: expected src, dst or spoof, got \"both\"")
+ERR_CASE(flowmeta_mode_without_iface_input,
+         "inputs:\n  a: { kind: file, path: x }\noutputs:\n  fm: { kind: flowmeta, lines: /dev/null, mode: src }\n",
+         "t.yaml:4: outputs.fm.mode: expected an iface input (the mode is built from its MAC and addresses), got none")
+ERR_CASE(flowmeta_mode_interface_unknown,
+         "inputs:\n  a: { kind: iface, interface: nosuch0 }\noutputs:\n  fm: { kind: flowmeta, lines: /dev/null, mode: dst }\n",
+         "t.yaml:4: outputs.fm.mode: expected a mode for inputs.a, got: flowmeta mode dst: nosuch0 has no Ethernet address")
+ERR_CASE(flowmeta_mode_on_two_outputs,
+         "inputs:\n  a: { kind: iface, interface: lo }\noutputs:\n  f1: { kind: flowmeta, lines: /dev/null, mode: src }\n"
+         "  f2: { kind: flowmeta, listen: \"7073\", mode: dst }\n",
+         "t.yaml:5: outputs.f2.mode: expected mode on one flowmeta output only, got a second (first at line 4)")
+ERR_CASE(flowmeta_lines_stdout_twice,
+         "inputs:\n  a: { kind: file, path: x }\noutputs:\n  j: { kind: json, path: \"-\" }\n  fm: { kind: flowmeta, lines: \"-\" }\n",
+         "t.yaml:5: outputs.fm.lines: expected standard output (-) used by one output only, got \"-\"")
+ERR_CASE(rule_send_to_packet_output,
+         "inputs:\n  a: { kind: file, path: x }\noutputs:\n  j: { kind: json, path: /dev/null }\n  d: { kind: dump, path: /tmp }\n"
+         "rules:\n  - { action: { send: [j, d] } }\n",
+         "t.yaml:7: rules[0].action.send: expected a message output (hep, json, csv), got \"d\", a dump output: packet outputs get every frame, rules do not apply to them")
+
+ERR_CASE(mirror_target_bad,
+         "inputs:\n  a: { kind: file, path: x }\noutputs:\n  m: { kind: mirror, target: \"udp:1.2.3.4\" }\n",
+         "t.yaml:4: outputs.m.target: expected a mirror spec (docs/mirror.md), got \"udp:1.2.3.4\": expected gre:HOST[:KEY], vxlan:HOST[:PORT[:VNI]] or zmq:tcp://HOST:PORT")
+ERR_CASE(mirror_target_option_bad,
+         "inputs:\n  a: { kind: file, path: x }\noutputs:\n  m: { kind: mirror, target: \"gre:127.0.0.1,slice=5\" }\n",
+         "t.yaml:4: outputs.m.target: expected a mirror spec (docs/mirror.md), got \"gre:127.0.0.1,slice=5\": slice must be 14..65535")
 /* The repository root, from this file's path (tests/unit/test_config.c). */
 static const char *repo_file(const char *rel)
 {
@@ -431,6 +529,121 @@ static void a_long_error_value_is_cut(void **state)
                  "\"1234567890123456789012345678901234567890...\"");
 }
 
+/* Every key of the packet outputs lands where the CLI's options put it
+ * (main.c: --mirror*, --slice, --mbps, --dump*, --flowmeta*, --netns,
+ * --iface-retry), and the mirror learns each iface input's interface by
+ * input id, as --mirror-dir auto does from -i. */
+static void packet_outputs_reach_the_engine_conf(void **state)
+{
+    (void)state;
+    struct tr_config *c = expect_ok(
+        "inputs:\n"
+        "  f: { kind: file, path: a.pcap }\n"
+        "  i: { kind: iface, interface: lo, netns: /run/netns/cap, retry: 5 }\n"
+        "  j: { kind: iface, interface: eth9, netns: /run/netns/cap }\n"
+        "outputs:\n"
+        "  m: { kind: mirror, target: \"vxlan:127.0.0.1:4789:7,key=9\", direction: auto,\n"
+        "       slice: 128, mbps: 2.5 }\n"
+        "  d: { kind: dump, path: /tmp, interval: 60, size_mb: 10, files: 3, format: pcapng,\n"
+        "       slice: 64 }\n"
+        "  fm: { kind: flowmeta, listen: \"127.0.0.1:7073\", log: /tmp/fm.log, lines: \"-\",\n"
+        "        multicast: \"239.1.1.1:7074\", ttl: 2, first_frag: true, mgen_dst: true,\n"
+        "        client_buf: 4096, max_clients: 5, host_records: false }\n");
+    const struct tr_engine_conf *e = tr_config_engine(c);
+    assert_string_equal(e->inputs[1].netns, "/run/netns/cap");
+    assert_int_equal(e->inputs[1].retry_s, 5);
+    assert_int_equal(e->inputs[2].retry_s, 0); /* 0: the input's default (2 s) */
+    assert_null(e->inputs[0].netns);
+    assert_int_equal(e->n_outputs, 3);
+    const struct tr_output_conf *m = &e->outputs[0], *d = &e->outputs[1], *fm = &e->outputs[2];
+    assert_string_equal(m->kind, "mirror");
+    assert_string_equal(m->name, "m");
+    assert_string_equal(m->target, "vxlan:127.0.0.1:4789:7,key=9");
+    assert_string_equal(m->mirror.dir, "auto");
+    assert_int_equal(m->mirror.slice, 128);
+    assert_true(m->mirror.mbps == 2.5);
+    assert_null(m->mirror.ifaces[0]); /* a file: no interface */
+    assert_string_equal(m->mirror.ifaces[1], "lo");
+    assert_string_equal(m->mirror.ifaces[2], "eth9");
+    assert_string_equal(m->mirror.netns, "/run/netns/cap");
+    assert_int_equal(m->carrier.full_wait_ms, 0); /* live inputs: never wait */
+    assert_string_equal(d->kind, "dump");
+    assert_string_equal(d->target, "/tmp");
+    assert_int_equal(d->mirror.dump_interval_s, 60);
+    assert_int_equal(d->mirror.dump_size, 10ull << 20);
+    assert_int_equal(d->mirror.dump_files, 3);
+    assert_true(d->mirror.dump_pcapng);
+    assert_int_equal(d->mirror.slice, 64);
+    assert_string_equal(fm->kind, "flowmeta");
+    assert_null(fm->target);
+    assert_string_equal(fm->flowmeta.listen, "127.0.0.1:7073");
+    assert_string_equal(fm->flowmeta.log_path, "/tmp/fm.log");
+    assert_string_equal(fm->flowmeta.lines_path, "-");
+    assert_string_equal(fm->flowmeta.multicast, "239.1.1.1:7074");
+    assert_int_equal(fm->flowmeta.mcast_ttl, 2);
+    assert_true(fm->flowmeta.first_frag);
+    assert_true(fm->flowmeta.mgen_dst);
+    assert_int_equal(fm->flowmeta.client_buf, 4096);
+    assert_int_equal(fm->flowmeta.max_clients, 5);
+    assert_true(fm->flowmeta.no_host);
+    tr_config_free(c);
+}
+
+/* Without their optional keys, packet outputs have the CLI's defaults. */
+static void packet_output_defaults_match_the_cli(void **state)
+{
+    (void)state;
+    struct tr_config *c = expect_ok("inputs:\n  f: { kind: file, path: a.pcap }\n"
+                                    "outputs:\n  m: { kind: mirror, target: \"gre:127.0.0.1\" }\n"
+                                    "  d: { kind: dump, path: /tmp }\n"
+                                    "  fm: { kind: flowmeta, lines: /dev/null }\n");
+    const struct tr_engine_conf *e = tr_config_engine(c);
+    assert_null(e->outputs[0].mirror.dir);
+    assert_int_equal(e->outputs[0].mirror.slice, 0);
+    assert_true(e->outputs[0].mirror.mbps == 0);
+    assert_null(e->outputs[0].mirror.netns);
+    assert_int_equal(e->outputs[1].mirror.dump_interval_s, 0);
+    assert_int_equal(e->outputs[1].mirror.dump_size, 0);
+    assert_int_equal(e->outputs[1].mirror.dump_files, 0);
+    assert_false(e->outputs[1].mirror.dump_pcapng);
+    assert_false(e->outputs[2].flowmeta.no_host);
+    assert_false(e->outputs[2].flowmeta.first_frag);
+    assert_null(e->outputs[2].flowmeta.listen);
+    assert_int_equal(e->outputs[2].flowmeta.mcast_ttl, 0);
+    assert_int_equal(e->outputs[2].carrier.full_wait_ms, 1000);
+    tr_config_free(c);
+}
+
+/* mode: each iface input's filter becomes exactly what --flowmeta-mode
+ * builds from -i and -f (tr_flowmeta_mode_filter); files keep theirs. */
+static void flowmeta_mode_sets_each_iface_filter_as_the_cli(void **state)
+{
+    (void)state;
+    struct tr_config *c = expect_ok("inputs:\n  i: { kind: iface, interface: lo, filter: udp }\n"
+                                    "  f: { kind: file, path: a.pcap, filter: tcp }\n"
+                                    "outputs:\n  fm: { kind: flowmeta, lines: /dev/null, mode: dst }\n");
+    char want[4096];
+    struct tr_err err = { 0 };
+    assert_int_equal(tr_flowmeta_mode_filter("dst", "lo", "udp", want, sizeof(want), &err), TR_OK);
+    const struct tr_engine_conf *e = tr_config_engine(c);
+    assert_string_equal(e->inputs[0].filter, want);
+    assert_non_null(strstr(want, "ether src"));
+    assert_string_equal(e->inputs[1].filter, "tcp");
+    tr_config_free(c);
+}
+
+/* A packet output is routed no message, so it may stand beside rules. */
+static void rules_may_sit_beside_packet_outputs(void **state)
+{
+    (void)state;
+    struct tr_config *c = expect_ok("inputs:\n  a: { kind: file, path: a.pcap }\n"
+                                    "outputs:\n  d: { kind: dump, path: /tmp }\n"
+                                    "  j: { kind: json, path: /dev/null }\n"
+                                    "rules:\n  - { action: { send: [j] } }\n");
+    assert_int_equal(tr_config_engine(c)->rules->rules[0].a.send, 2);
+    tr_config_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -488,6 +701,37 @@ int main(void)
         cmocka_unit_test(config_error_control_http_bad),
         cmocka_unit_test(config_error_drain_negative),
         cmocka_unit_test(config_error_deep_nesting),
+        cmocka_unit_test(config_error_mirror_target_bad),
+        cmocka_unit_test(config_error_mirror_target_option_bad),
+        cmocka_unit_test(config_error_input_netns_on_a_file),
+        cmocka_unit_test(config_error_input_retry_out_of_range),
+        cmocka_unit_test(config_error_input_netns_empty),
+        cmocka_unit_test(config_error_mirror_target_missing),
+        cmocka_unit_test(config_error_mirror_slice_out_of_range),
+        cmocka_unit_test(config_error_mirror_mbps_zero),
+        cmocka_unit_test(config_error_mirror_mbps_exponent),
+        cmocka_unit_test(config_error_mirror_direction_bad),
+        cmocka_unit_test(config_error_mirror_direction_host_not_an_address),
+        cmocka_unit_test(config_error_mirror_direction_auto_across_netns),
+        cmocka_unit_test(config_error_mirror_key_of_dump),
+        cmocka_unit_test(config_error_dump_path_missing),
+        cmocka_unit_test(config_error_dump_interval_out_of_range),
+        cmocka_unit_test(config_error_dump_size_out_of_range),
+        cmocka_unit_test(config_error_dump_files_out_of_range),
+        cmocka_unit_test(config_error_dump_format_bad),
+        cmocka_unit_test(config_error_dump_key_of_mirror),
+        cmocka_unit_test(config_error_flowmeta_nothing_to_serve),
+        cmocka_unit_test(config_error_flowmeta_log_without_listen),
+        cmocka_unit_test(config_error_flowmeta_ttl_out_of_range),
+        cmocka_unit_test(config_error_flowmeta_client_buf_too_small),
+        cmocka_unit_test(config_error_flowmeta_max_clients_out_of_range),
+        cmocka_unit_test(config_error_flowmeta_host_records_not_bool),
+        cmocka_unit_test(config_error_flowmeta_mode_bad),
+        cmocka_unit_test(config_error_flowmeta_mode_without_iface_input),
+        cmocka_unit_test(config_error_flowmeta_mode_interface_unknown),
+        cmocka_unit_test(config_error_flowmeta_mode_on_two_outputs),
+        cmocka_unit_test(config_error_flowmeta_lines_stdout_twice),
+        cmocka_unit_test(config_error_rule_send_to_packet_output),
         cmocka_unit_test(example_config_loads),
         cmocka_unit_test(every_knob_reaches_the_engine_conf),
         cmocka_unit_test(defaults_match_the_cli),
@@ -497,6 +741,10 @@ int main(void)
         cmocka_unit_test(missing_file_is_an_io_error_naming_it),
         cmocka_unit_test(errors_in_a_file_name_the_file),
         cmocka_unit_test(a_long_error_value_is_cut),
+        cmocka_unit_test(packet_outputs_reach_the_engine_conf),
+        cmocka_unit_test(packet_output_defaults_match_the_cli),
+        cmocka_unit_test(flowmeta_mode_sets_each_iface_filter_as_the_cli),
+        cmocka_unit_test(rules_may_sit_beside_packet_outputs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
