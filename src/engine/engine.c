@@ -729,6 +729,15 @@ static size_t stats_table(struct tr_engine *e, struct tr_stat *items, size_t cap
 static char *inputs_json(const struct tr_engine *e);
 static void control_requests(struct tr_engine *e);
 
+/* The snapshot GET /stats and /metrics serve (control.h). */
+static void publish_stats(struct tr_engine *e, uint64_t now)
+{
+    size_t n = stats_table(e, e->stats, TR_STATS_MAX);
+    char *ij = inputs_json(e);
+    tr_control_publish(e->ctl, e->stats, n, (double)(now - e->started_mono_ns) / 1e9, ij);
+    free(ij);
+}
+
 static void tick(struct tr_engine *e, const struct tr_input *current)
 {
     uint64_t now = tr_now_mono_ns();
@@ -773,10 +782,7 @@ static void tick(struct tr_engine *e, const struct tr_input *current)
     }
     if (e->ctl) {
         control_requests(e);
-        size_t n = stats_table(e, e->stats, TR_STATS_MAX);
-        char *ij = inputs_json(e);
-        tr_control_publish(e->ctl, e->stats, n, (double)(now - e->started_mono_ns) / 1e9, ij);
-        free(ij);
+        publish_stats(e, now);
     }
     if (summary_requested) {
         summary_requested = 0;
@@ -870,6 +876,8 @@ int tr_engine_run(struct tr_engine *e)
 {
     e->started_mono_ns = tr_now_mono_ns();
     e->next_tick_ns = e->started_mono_ns + TR_TICK_NS;
+    if (e->ctl) /* the API is up since open: never serve an empty snapshot */
+        publish_stats(e, e->started_mono_ns);
     for (unsigned i = 0; i < e->n_inputs && !stop_requested; i++) {
         if (e->inputs[i].ops == &tr_input_pcap_file)
             run_file(e, &e->inputs[i]);
