@@ -27,7 +27,8 @@ static int open_file(struct lines_priv *p, struct tr_err *err)
     }
     /* Fully buffered even on a terminal: flush() runs once per batch. */
     setvbuf(p->f, NULL, _IOFBF, 0);
-    if (p->fmt->header && (!p->path[0] || ftell(p->f) == 0)) {
+    /* Where "a" starts is up to the C library: ask for the end explicitly. */
+    if (p->fmt->header && (!p->path[0] || (fseek(p->f, 0, SEEK_END) == 0 && ftell(p->f) == 0))) {
         fputs(p->fmt->header, p->f);
         fputs(p->fmt->eol, p->f);
     }
