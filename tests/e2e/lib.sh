@@ -280,6 +280,22 @@ e2e_print_logs() {
   done
 }
 
+# e2e_netns_trap NS...: the EXIT trap of a test that makes network namespaces: stop what it
+# started (processes inside the namespaces first), delete the namespaces, then finish as
+# e2e_on_exit does. Call it before creating the first namespace.
+E2E_NETNS=()
+e2e_netns_trap() {
+  E2E_NETNS=("$@")
+  trap e2e_netns_exit EXIT
+}
+e2e_netns_exit() {
+  local rc=$? ns
+  e2e_stop_all
+  for ns in "${E2E_NETNS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+  (exit "$rc")
+  e2e_on_exit
+}
+
 e2e_on_exit() {
   local rc=$?
   [ "$E2E_FINISHED" = 1 ] && return

@@ -38,13 +38,7 @@ tag=a$$
 NS_CAP=trawl-apicap-$tag NS_PEER=trawl-apipeer-$tag
 VCAP=vc-$tag VPEER=vp-$tag
 API=127.0.0.1:18088 HEP_PORT=19060
-netns_cleanup() {
-  e2e_stop_all
-  ip netns del "$NS_CAP" 2>/dev/null
-  ip netns del "$NS_PEER" 2>/dev/null
-}
-# shellcheck disable=SC2154  # rc is set inside the trap
-trap 'rc=$?; netns_cleanup; (exit $rc); e2e_on_exit' EXIT
+e2e_netns_trap "$NS_CAP" "$NS_PEER"
 if ! ip netns add "$NS_CAP" || ! ip netns add "$NS_PEER"; then e2e_skip "cannot create network namespaces"; fi
 # shellcheck source-path=SCRIPTDIR source=veth.sh
 . "$E2E_LIB_DIR/veth.sh"

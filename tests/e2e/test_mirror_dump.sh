@@ -79,8 +79,7 @@ if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null || ! command -v tcpdump >/d
   e2e_done
 fi
 NS="trawl-md-$$" VA="tmdA$$" VB="tmdB$$"
-dump_exit() { local rc=$?; e2e_stop_all; ip netns del "$NS" 2>/dev/null; (exit "$rc"); e2e_on_exit; }
-trap dump_exit EXIT
+e2e_netns_trap "$NS"
 ip netns add "$NS" || e2e_die "cannot create a namespace"
 ip netns exec "$NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 ip -n "$NS" link set lo up

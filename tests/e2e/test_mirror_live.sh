@@ -38,16 +38,7 @@ UA_IP=10.208.8.1 UB_IP=10.208.8.2
 VNI_IN=$((0x100001)) VNI_OUT=$((0x200001))
 KEY_IN=$((0x1000004d)) KEY_OUT=$((0x2000004d))
 
-mirror_exit() {
-  local rc=$?
-  e2e_stop_all
-  ip netns del "$NS_A" 2>/dev/null
-  ip netns del "$NS_B" 2>/dev/null
-  ip netns del "$NS_C" 2>/dev/null
-  (exit "$rc")
-  e2e_on_exit
-}
-trap mirror_exit EXIT
+e2e_netns_trap "$NS_A" "$NS_B" "$NS_C"
 
 ip netns add "$NS_A" || e2e_skip "cannot create network namespaces"
 ip netns add "$NS_B" || e2e_die "cannot create $NS_B"

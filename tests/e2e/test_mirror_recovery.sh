@@ -24,8 +24,7 @@ e2e_need_cmd ip tshark
 MPY="$(dirname "$0")/mirror.py"
 
 NS="trawl-mr-$$" X="tmrX$$" Y="tmrY$$"
-rec_exit() { local rc=$?; e2e_stop_all; ip netns del "$NS" 2>/dev/null; (exit "$rc"); e2e_on_exit; }
-trap rec_exit EXIT
+e2e_netns_trap "$NS"
 ip netns add "$NS" || e2e_skip "cannot create a namespace"
 ip netns exec "$NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 ip -n "$NS" link set lo up

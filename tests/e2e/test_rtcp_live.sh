@@ -40,15 +40,7 @@ tag="$$"
 NS_A="trawl-rtcpA-$tag" NS_B="trawl-rtcpB-$tag"
 VETH_A="trA$tag" VETH_B="trB$tag"
 
-rtcp_live_exit() {
-  local rc=$?
-  e2e_stop_all                    # processes inside the namespaces first
-  ip netns del "$NS_A" 2>/dev/null
-  ip netns del "$NS_B" 2>/dev/null
-  (exit "$rc")
-  e2e_on_exit
-}
-trap rtcp_live_exit EXIT
+e2e_netns_trap "$NS_A" "$NS_B"
 
 cc -O2 -o "$WORK/hep_sink" "$SHARED/bench/hep_sink.c" 2>"$WORK/cc.log" || e2e_skip "cannot build hep_sink"
 

@@ -38,15 +38,7 @@ VX_A="tvxA$tag" VX_B="tvxB$tag"
 U_A=10.203.42.1 U_B=10.203.42.2             # underlay (veth), inside the namespaces only
 O_A=10.204.42.1 O_B=10.204.42.2             # overlay (vxlan)
 
-vxlan_live_exit() {
-  local rc=$?
-  e2e_stop_all                    # processes inside the namespaces first
-  ip netns del "$NS_A" 2>/dev/null
-  ip netns del "$NS_B" 2>/dev/null
-  (exit "$rc")
-  e2e_on_exit
-}
-trap vxlan_live_exit EXIT
+e2e_netns_trap "$NS_A" "$NS_B"
 
 cc -O2 -o "$WORK/hep_sink" "$SHARED/bench/hep_sink.c" 2>"$WORK/cc.log" || e2e_skip "cannot build hep_sink"
 
